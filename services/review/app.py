@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+
+from services.review.api import router
+from services.review.config import ReviewSettings
+from shared.db import make_engine, make_sessionmaker
+from shared.health import postgres_check, redis_check
+from shared.logging import configure_logging
+from shared.web import create_app as create_base_app
+
+
+def create_app(settings: ReviewSettings | None = None) -> FastAPI:
+    settings = settings or ReviewSettings()
+    configure_logging("review", level=settings.log_level, json=settings.log_json)
+    engine = make_engine(settings.runtime_database_url, pool_size=settings.database_pool_size)
+    redis = aioredis.from_url(settings.redis_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await redis.aclose()
+        engine.dispose()
+
+    app = create_base_app("review", checks=lambda: [postgres_check(engine), redis_check(redis)], lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = make_sessionmaker(engine)
+    app.include_router(router)
+    return app
