@@ -25,3 +25,29 @@ def schema_grants_ddl(schema: str, app_role: str) -> list[str]:
         f'ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "{app_role}"',
         f'ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES TO "{app_role}"',
     ]
+
+
+AUDIT_SQL = """
+SELECT n.nspname || '.' || c.relname AS table_name, c.relrowsecurity, c.relforcerowsecurity,
+       (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+WHERE c.relkind IN ('r', 'p')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg_toast%'
+ORDER BY 1
+"""
+
+
+def tables_missing_forced_rls(conn: object) -> list[str]:
+    """Every table with a ``tenant_id`` column must have RLS enabled, forced, and a policy.
+    Returns the offenders with what they lack (empty when all is well)."""
+    from sqlalchemy import text
+
+    problems = []
+    for name, enabled, forced, policies in conn.execute(text(AUDIT_SQL)):  # type: ignore[attr-defined]  # a Connection
+        lacks = [w for w, ok in (("ENABLE", enabled), ("FORCE", forced), ("policy", policies > 0)) if not ok]
+        if lacks:
+            problems.append(f"{name}: thiếu {', '.join(lacks)}")
+    return problems

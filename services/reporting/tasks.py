@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import uuid
 
+from minio import Minio
+
 from services.reporting.config import ReportingSettings
 from shared.celery_app import make_celery
 from shared.storage import make_client
@@ -16,20 +18,23 @@ celery = make_celery("reporting", settings)
 @celery.task(name="reporting.storage_roundtrip")
 def storage_roundtrip() -> str:
     """Write, read back and delete a probe object: proves a worker reaches object storage with
-    its credentials (used by the operators' smoke check and the foundation tests)."""
-    client = make_client(settings)
+    its credentials (the operators' smoke check)."""
+    return roundtrip(make_client(settings), settings.bucket)
+
+
+def roundtrip(client: Minio, bucket: str) -> str:
     key = f"_probe/{uuid.uuid4().hex}"
     body = b"sang-kien"
-    client.put_object(settings.bucket, key, io.BytesIO(body), len(body))
+    client.put_object(bucket, key, io.BytesIO(body), len(body))
     try:
-        got = client.get_object(settings.bucket, key)
+        got = client.get_object(bucket, key)
         try:
             data = got.read()
         finally:
             got.close()
             got.release_conn()
     finally:
-        client.remove_object(settings.bucket, key)
+        client.remove_object(bucket, key)
     if data != body:
         raise RuntimeError("object storage returned different bytes")
     return key
