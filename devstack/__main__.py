@@ -108,14 +108,27 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     try:
-        db_url = ensure_postgres(os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/sangkien"),
-                                 data / "postgres", managed, "sangkien")
+        db_url = ensure_postgres(
+            os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/sangkien"),
+            data / "postgres",
+            managed,
+            "sangkien",
+        )
         _say(f"PostgreSQL: {'nhúng (pgserver, ' + str(data / 'postgres') + ')' if managed.pg_server else db_url}")
-        redis_url = ensure_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), data / "redis", managed,
-                                 int(os.environ.get("EMBEDDED_REDIS_PORT", 6390)))
+        redis_url = ensure_redis(
+            os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            data / "redis",
+            managed,
+            int(os.environ.get("EMBEDDED_REDIS_PORT", 6390)),
+        )
         _say(f"Redis: {redis_url}")
-        start_seaweedfs(data / "seaweedfs", managed, s3_port=s3_port, access_key=sec["S3_ACCESS_KEY"],
-                        secret_key=sec["S3_SECRET_KEY"])
+        start_seaweedfs(
+            data / "seaweedfs",
+            managed,
+            s3_port=s3_port,
+            access_key=sec["S3_ACCESS_KEY"],
+            secret_key=sec["S3_SECRET_KEY"],
+        )
         _say(f"S3 (SeaweedFS): http://127.0.0.1:{s3_port}")
         start_smtp(data / "mail", managed, port=smtp_port, log=data / "smtp.log")
         _say(f"SMTP (aiosmtpd): 127.0.0.1:{smtp_port}, thư lưu tại {data / 'mail'}")
@@ -147,8 +160,14 @@ def run(args: argparse.Namespace) -> int:
             "notify-beat": [*cli, "beat", "notify"],
         }
         for i, (name, argv) in enumerate(processes.items()):
-            p = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 start_new_session=True)
+            p = subprocess.Popen(
+                argv,
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             managed.procs.append((name, p))
             threading.Thread(target=_pump, args=(name, COLORS[i % len(COLORS)], p.stdout), daemon=True).start()
 
@@ -157,8 +176,9 @@ def run(args: argparse.Namespace) -> int:
         _say("Sáng kiến đang chạy:")
         _say(f"  Cổng nộp sáng kiến (intake)    http://127.0.0.1:{ports['intake']}/           [{status['intake']}]")
         _say(f"  Xét chọn (review)              http://127.0.0.1:{ports['review']}/docs       [{status['review']}]")
-        _say(f"  Báo cáo, hồ sơ (reporting)     http://127.0.0.1:{ports['reporting']}/docs       "
-             f"[{status['reporting']}]")
+        _say(
+            f"  Báo cáo, hồ sơ (reporting)     http://127.0.0.1:{ports['reporting']}/docs       [{status['reporting']}]"
+        )
         _say(f"  Nhắc hạn (notify)              http://127.0.0.1:{ports['notify']}/docs       [{status['notify']}]")
         _say(f"  Hộp thư SMTP nội bộ            http://127.0.0.1:{ports['notify']}/hop-thu")
         _say(f"  Chỉ số Prometheus              http://127.0.0.1:{ports['intake']}/metrics (mỗi dịch vụ)")

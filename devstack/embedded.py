@@ -55,8 +55,15 @@ class Managed:
     procs: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     pg_server: object | None = None
 
-    def spawn(self, name: str, args: list[str], *, log: Path | None = None, env: dict[str, str] | None = None,
-              cwd: Path | None = None) -> subprocess.Popen[bytes]:
+    def spawn(
+        self,
+        name: str,
+        args: list[str],
+        *,
+        log: Path | None = None,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> subprocess.Popen[bytes]:
         out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - the child owns the handle
         p = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True)
         self.procs.append((name, p))
@@ -83,6 +90,7 @@ class Managed:
 
 # --- PostgreSQL ----------------------------------------------------------------------------------
 
+
 def postgres_answers(url: str) -> bool:
     import psycopg
 
@@ -99,15 +107,23 @@ def ensure_postgres(url: str, data_dir: Path, managed: Managed, dbname: str) -> 
     """Return an administrator URL for a server that answers: ``url``'s, or an embedded one."""
     if postgres_answers(url):
         return url
+    import logging
+
     import pgserver
 
+    # pgserver logs from an atexit hook, after test runners have closed their streams.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
+    server = pgserver.get_server(  # type: ignore[attr-defined]  # re-exported without __all__
+        str(data_dir), cleanup_mode="stop"
+    )
     managed.pg_server = server
     return str(server.get_uri(database=dbname))
 
 
 # --- Redis ---------------------------------------------------------------------------------------
+
 
 def redis_answers(url: str) -> bool:
     import redis
@@ -134,14 +150,34 @@ def ensure_redis(url: str, data_dir: Path, managed: Managed, port: int) -> str:
     if redis_answers(url):
         return url
     data_dir.mkdir(parents=True, exist_ok=True)
-    p = managed.spawn("redis", [redis_server_binary(), "--bind", "127.0.0.1", "--port", str(port),
-                                "--dir", str(data_dir), "--appendonly", "yes", "--save", ""],
-                      log=data_dir / "redis.log")
+    p = managed.spawn(
+        "redis",
+        [
+            redis_server_binary(),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dir",
+            str(data_dir),
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+        ],
+        log=data_dir / "redis.log",
+    )
     wait_port("127.0.0.1", port, 15, p)
     return f"redis://127.0.0.1:{port}/0"
 
 
 # --- S3 (SeaweedFS) ------------------------------------------------------------------------------
+
+
+def free_port_with_grpc() -> int:
+    """A free port for a SeaweedFS listener, whose gRPC twin (port + 10000) is free and valid."""
+    return _ports_with_grpc_free(1)[0]
+
 
 def _ports_with_grpc_free(count: int) -> list[int]:
     """SeaweedFS also listens on port+10000 for gRPC: pick ports where both are free."""
@@ -153,29 +189,65 @@ def _ports_with_grpc_free(count: int) -> list[int]:
     return out
 
 
-def start_seaweedfs(data_dir: Path, managed: Managed, *, s3_port: int, access_key: str, secret_key: str,
-                    fixed_ports: bool = False) -> None:
+def start_seaweedfs(
+    data_dir: Path,
+    managed: Managed,
+    *,
+    s3_port: int,
+    access_key: str,
+    secret_key: str,
+    fixed_ports: bool = False,
+) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     cfg = data_dir / "s3.json"
-    cfg.write_text(json.dumps({"identities": [{
-        "name": "sangkien",
-        "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
-        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-    }]}))
+    cfg.write_text(
+        json.dumps(
+            {
+                "identities": [
+                    {
+                        "name": "sangkien",
+                        "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+                        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                    }
+                ]
+            }
+        )
+    )
     cfg.chmod(0o600)
     master, volume, filer = (19333, 18080, 18888) if fixed_ports else _ports_with_grpc_free(3)
     weed = shutil.which("weed", path=str(VENV_BIN)) or "weed"
-    p = managed.spawn("seaweedfs", [
-        weed, "server", f"-dir={data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-        f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}",
-        "-s3", f"-s3.port={s3_port}", f"-s3.config={cfg}",
-        "-master.volumeSizeLimitMB=64", "-volume.max=50",
-    ], log=data_dir / "weed.log")
+    p = managed.spawn(
+        "seaweedfs",
+        [
+            weed,
+            "server",
+            f"-dir={data_dir}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-master.port={master}",
+            f"-volume.port={volume}",
+            f"-filer.port={filer}",
+            "-s3",
+            f"-s3.port={s3_port}",
+            f"-s3.config={cfg}",
+            # Side listeners we do not use have fixed default ports: two instances would collide.
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            "-master.volumeSizeLimitMB=64",
+            "-volume.max=50",
+        ],
+        log=data_dir / "weed.log",
+    )
     wait_s3(f"127.0.0.1:{s3_port}", access_key, secret_key, 60, p)
 
 
-def wait_s3(endpoint: str, access_key: str, secret_key: str, timeout: float,
-            proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_s3(
+    endpoint: str,
+    access_key: str,
+    secret_key: str,
+    timeout: float,
+    proc: subprocess.Popen[bytes] | None = None,
+) -> None:
     from minio import Minio
 
     client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=False)
@@ -195,9 +267,11 @@ def wait_s3(endpoint: str, access_key: str, secret_key: str, timeout: float,
 
 # --- SMTP ----------------------------------------------------------------------------------------
 
+
 def start_smtp(mail_dir: Path, managed: Managed, *, port: int, log: Path | None = None) -> None:
-    p = managed.spawn("smtp", [sys.executable, "-m", "devstack.smtp", "--dir", str(mail_dir), "--port", str(port)],
-                      log=log)
+    p = managed.spawn(
+        "smtp", [sys.executable, "-m", "devstack.smtp", "--dir", str(mail_dir), "--port", str(port)], log=log
+    )
     wait_port("127.0.0.1", port, 15, p)
 
 

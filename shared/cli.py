@@ -19,6 +19,7 @@ import argparse
 import importlib
 import os
 import sys
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +30,18 @@ SERVICES = ("intake", "review", "reporting", "notify")
 DEFAULT_PORTS = {"intake": 8000, "review": 8001, "reporting": 8002, "notify": 8003}
 WORKER_SERVICES = ("reporting", "notify")
 BEAT_SERVICES = ("notify",)
+# What `sangkien run <service> <role>` accepts: the processes the system is made of.
+RUN_PAIRS = {
+    ("intake", "api"),
+    ("review", "api"),
+    ("review", "ingester"),
+    ("review", "migrate"),
+    ("reporting", "api"),
+    ("reporting", "worker"),
+    ("notify", "api"),
+    ("notify", "worker"),
+    ("notify", "beat"),
+}
 
 
 def _load(target: str) -> Any:
@@ -61,7 +74,10 @@ def cmd_worker(service: str, concurrency: int) -> None:
 def cmd_beat(service: str) -> None:
     app = _load(f"services.{service}.tasks:celery")
     # The schedule file is state: keep it out of the source tree (.data/ in dev, a volume in k8s).
-    app.Beat(loglevel="INFO", schedule=os.environ.get("BEAT_SCHEDULE_FILE", "/tmp/sangkien-celerybeat-schedule")).run()
+    app.Beat(
+        loglevel="INFO",
+        schedule=os.environ.get("BEAT_SCHEDULE_FILE", os.path.join(tempfile.gettempdir(), "sangkien-beat")),
+    ).run()
 
 
 def cmd_migrate() -> None:
@@ -124,12 +140,14 @@ def main(argv: list[str] | None = None) -> None:
         "worker": lambda: cmd_worker(args.service, args.concurrency),
         "beat": lambda: cmd_beat(args.service),
         "ingester": lambda: _load("services.review.ingester:main")(),
-        "db": lambda: (cmd_migrate() if args.action == "migrate" else _bootstrap_only()),
+        "db": lambda: cmd_migrate() if args.action == "migrate" else _bootstrap_only(),
         "storage": cmd_storage_init,
         "review": lambda: _load("services.review.cli:main")(args.rest),
     }
     if args.cmd == "run":
         role = args.role
+        if (args.service, role) not in RUN_PAIRS:
+            ap.error(f"'{args.service} {role}' is not a process of this system; valid: {sorted(RUN_PAIRS)}")
         if role == "api":
             cmd_api(args.service, "0.0.0.0", None, int(os.environ.get("WEB_WORKERS", "1")))  # noqa: S104 - a container listens on all its interfaces
         elif role == "worker":

@@ -45,22 +45,37 @@ def bootstrap(settings: CommonSettings, *, database: str | None = None) -> str:
     db = database or database_name(settings.database_url)
     owner_pw = settings.database_owner_password.get_secret_value() if settings.database_owner_password else None
     app_pw = settings.database_app_password.get_secret_value() if settings.database_app_password else None
-    with psycopg.connect(_server_url(settings.database_url, "postgres"), autocommit=True) as conn, conn.cursor() as cur:
+    with (
+        psycopg.connect(_server_url(settings.database_url, "postgres"), autocommit=True) as conn,
+        conn.cursor() as cur,
+    ):
         cur.execute("SELECT pg_advisory_lock(hashtext('sangkien:bootstrap'))")
         try:
             _ensure_role(cur, settings.database_owner_user, owner_pw)
             _ensure_role(cur, settings.database_app_user, app_pw)
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db,))
             if cur.fetchone() is None:
-                cur.execute(sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0").format(
-                    sql.Identifier(db), sql.Identifier(settings.database_owner_user)))
+                cur.execute(
+                    sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0").format(
+                        sql.Identifier(db), sql.Identifier(settings.database_owner_user)
+                    )
+                )
         finally:
             cur.execute("SELECT pg_advisory_unlock(hashtext('sangkien:bootstrap'))")
-    with psycopg.connect(_server_url(settings.database_url, db), autocommit=True) as conn, conn.cursor() as cur:
-        cur.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(db),
-                                                                    sql.Identifier(settings.database_owner_user)))
-        cur.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(db),
-                                                                        sql.Identifier(settings.database_app_user)))
+    with (
+        psycopg.connect(_server_url(settings.database_url, db), autocommit=True) as conn,
+        conn.cursor() as cur,
+    ):
+        cur.execute(
+            sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                sql.Identifier(db), sql.Identifier(settings.database_owner_user)
+            )
+        )
+        cur.execute(
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                sql.Identifier(db), sql.Identifier(settings.database_app_user)
+            )
+        )
         cur.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
     return db
 

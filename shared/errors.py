@@ -50,7 +50,8 @@ class ServiceUnavailable(DomainError):
     status_code = 503
     code = "tam_thoi_khong_phuc_vu"
 
-    def __init__(self, message: str = "Hệ thống đang bận, vui lòng thử lại sau", *, retry_after: int = 5,
-                 **kw: Any) -> None:
+    def __init__(
+        self, message: str = "Hệ thống đang bận, vui lòng thử lại sau", *, retry_after: int = 5, **kw: Any
+    ) -> None:
         super().__init__(message, **kw)
         self.headers["Retry-After"] = str(retry_after)

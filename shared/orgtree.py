@@ -17,8 +17,14 @@ from pathlib import Path
 
 TENANT_KINDS = {"national", "province", "central_sector"}
 UNIT_KINDS = {
-    "national", "province", "central_sector", "district", "provincial_sector",
-    "industrial_zone", "grassroots_direct", "grassroots",
+    "national",
+    "province",
+    "central_sector",
+    "district",
+    "provincial_sector",
+    "industrial_zone",
+    "grassroots_direct",
+    "grassroots",
 }
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "orgtree"
 
@@ -98,8 +104,7 @@ def read_tree(path: Path | str) -> TreeData:
         if any(len(s) != 2 for s in succeeds):
             raise OrgTreeError(f"units.csv dòng {i}: 'succeeds' phải có dạng tenant:mã")
         seen.add(key)
-        units.append(UnitRow(r["tenant"], r["code"], parent, r["kind"], r["name"],
-                             succeeds, r.get("email") or None))  # type: ignore[arg-type]  # pairs checked above
+        units.append(UnitRow(r["tenant"], r["code"], parent, r["kind"], r["name"], succeeds, r.get("email") or None))  # type: ignore[arg-type]  # pairs checked above
     roots = {u.tenant for u in units if u.parent is None}
     if roots != known:
         raise OrgTreeError(f"mỗi tenant cần đúng một đơn vị gốc; thiếu: {sorted(known - roots)}")

@@ -117,7 +117,11 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(
-            {"code": "du_lieu_khong_hop_le", "message": "Dữ liệu không hợp lệ", "errors": _validation_errors(exc)},
+            {
+                "code": "du_lieu_khong_hop_le",
+                "message": "Dữ liệu không hợp lệ",
+                "errors": _validation_errors(exc),
+            },
             status_code=422,
         )
 

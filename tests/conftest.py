@@ -15,7 +15,14 @@ import redis
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 
-from devstack.embedded import Managed, ensure_postgres, ensure_redis, free_port, start_seaweedfs
+from devstack.embedded import (
+    Managed,
+    ensure_postgres,
+    ensure_redis,
+    free_port,
+    free_port_with_grpc,
+    start_seaweedfs,
+)
 from shared.config import CommonSettings
 from shared.db import make_engine, make_sessionmaker
 from shared.dbadmin import bootstrap, drop_database
@@ -54,8 +61,12 @@ def pg_admin_url(managed: Managed, tmp_path_factory: pytest.TempPathFactory, wor
 
 @pytest.fixture(scope="session")
 def redis_url(managed: Managed, tmp_path_factory: pytest.TempPathFactory, worker_id_str: str) -> str:
-    base = ensure_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), tmp_path_factory.mktemp("redis"),
-                        managed, free_port())
+    base = ensure_redis(
+        os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        tmp_path_factory.mktemp("redis"),
+        managed,
+        free_port(),
+    )
     index = 1 + int(worker_id_str.removeprefix("gw") or 0)  # db 0 is left to `make run`
     url = base.rsplit("/", 1)[0] + f"/{index}"
     redis.Redis.from_url(url).flushdb()
@@ -135,14 +146,24 @@ def conn(app_engine: Engine, loaded_trees: CommonSettings) -> Iterator[Connectio
 
 # --- S3 and SMTP (started on first use, one per worker) --------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def s3_env(managed: Managed, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    port = free_port()
+    port = free_port_with_grpc()
     secret = secrets.token_urlsafe(16)
-    start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"), managed, s3_port=port, access_key="sangkien-test",
-                    secret_key=secret)
-    return {"S3_ENDPOINT": f"127.0.0.1:{port}", "S3_ACCESS_KEY": "sangkien-test", "S3_SECRET_KEY": secret,
-            "S3_BUCKET": f"sangkien-test-{secrets.token_hex(4)}"}
+    start_seaweedfs(
+        tmp_path_factory.mktemp("seaweedfs"),
+        managed,
+        s3_port=port,
+        access_key="sangkien-test",
+        secret_key=secret,
+    )
+    return {
+        "S3_ENDPOINT": f"127.0.0.1:{port}",
+        "S3_ACCESS_KEY": "sangkien-test",
+        "S3_SECRET_KEY": secret,
+        "S3_BUCKET": f"sangkien-test-{secrets.token_hex(4)}",
+    }
 
 
 @pytest.fixture(scope="session")

@@ -61,8 +61,38 @@ PROVINCIAL_SECTORS = [
 
 # Provinces (GSO codes, 2021) with a Công đoàn các Khu công nghiệp (and economic zones).
 INDUSTRIAL_ZONE_PROVINCES = {
-    1, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35, 36, 37, 38, 40, 42, 19, 48, 49, 51, 52, 56,
-    70, 72, 74, 75, 77, 79, 80, 82, 86, 92,
+    1,
+    22,
+    24,
+    25,
+    26,
+    27,
+    30,
+    31,
+    33,
+    34,
+    35,
+    36,
+    37,
+    38,
+    40,
+    42,
+    19,
+    48,
+    49,
+    51,
+    52,
+    56,
+    70,
+    72,
+    74,
+    75,
+    77,
+    79,
+    80,
+    82,
+    86,
+    92,
 }
 
 
@@ -88,7 +118,9 @@ def _district_union(name: str) -> str:
     return f"Liên đoàn Lao động {kind.lower()} {rest}"
 
 
-def _write(tree: str, meta: dict[str, object], tenants: list[dict[str, object]], units: list[dict[str, object]]) -> None:
+def _write(
+    tree: str, meta: dict[str, object], tenants: list[dict[str, object]], units: list[dict[str, object]]
+) -> None:
     d = OUT / tree
     d.mkdir(parents=True, exist_ok=True)
     (d / "tree.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -101,17 +133,36 @@ def _write(tree: str, meta: dict[str, object], tenants: list[dict[str, object]],
 
 def _tenant_base() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     tenants: list[dict[str, object]] = [
-        {"id": NATIONAL_ID, "code": "tld", "name": "Tổng Liên đoàn Lao động Việt Nam", "kind": "national",
-         "succeeds": ""},
+        {
+            "id": NATIONAL_ID,
+            "code": "tld",
+            "name": "Tổng Liên đoàn Lao động Việt Nam",
+            "kind": "national",
+            "succeeds": "",
+        },
     ]
     units: list[dict[str, object]] = [
-        {"tenant": "tld", "code": "tld", "parent": "", "kind": "national",
-         "name": "Tổng Liên đoàn Lao động Việt Nam", "succeeds": ""},
+        {
+            "tenant": "tld",
+            "code": "tld",
+            "parent": "",
+            "kind": "national",
+            "name": "Tổng Liên đoàn Lao động Việt Nam",
+            "succeeds": "",
+        },
     ]
     for i, (code, name) in enumerate(CENTRAL_SECTORS, start=201):
         tenants.append({"id": i, "code": code, "name": name, "kind": "central_sector", "succeeds": ""})
-        units.append({"tenant": code, "code": code, "parent": "", "kind": "central_sector", "name": name,
-                      "succeeds": ""})
+        units.append(
+            {
+                "tenant": code,
+                "code": code,
+                "parent": "",
+                "kind": "central_sector",
+                "name": name,
+                "succeeds": "",
+            }
+        )
     return tenants, units
 
 
@@ -127,14 +178,38 @@ def gen_2021(nested: list[dict[str, object]]) -> dict[int, str]:
         tenants.append({"id": pid, "code": code, "name": tname, "kind": "province", "succeeds": ""})
         units.append({"tenant": code, "code": code, "parent": "", "kind": "province", "name": tname, "succeeds": ""})
         for d in p["districts"]:  # type: ignore[attr-defined]
-            units.append({"tenant": code, "code": f"H{int(d['code']):03d}", "parent": code, "kind": "district",
-                          "name": _district_union(d["name"]), "succeeds": ""})
+            units.append(
+                {
+                    "tenant": code,
+                    "code": f"H{int(d['code']):03d}",
+                    "parent": code,
+                    "kind": "district",
+                    "name": _district_union(d["name"]),
+                    "succeeds": "",
+                }
+            )
         for scode, sname in PROVINCIAL_SECTORS:
-            units.append({"tenant": code, "code": scode, "parent": code, "kind": "provincial_sector",
-                          "name": f"{sname} {place}", "succeeds": ""})
+            units.append(
+                {
+                    "tenant": code,
+                    "code": scode,
+                    "parent": code,
+                    "kind": "provincial_sector",
+                    "name": f"{sname} {place}",
+                    "succeeds": "",
+                }
+            )
         if pid in INDUSTRIAL_ZONE_PROVINCES:
-            units.append({"tenant": code, "code": "KCN", "parent": code, "kind": "industrial_zone",
-                          "name": f"Công đoàn các Khu công nghiệp {place}", "succeeds": ""})
+            units.append(
+                {
+                    "tenant": code,
+                    "code": "KCN",
+                    "parent": code,
+                    "kind": "industrial_zone",
+                    "name": f"Công đoàn các Khu công nghiệp {place}",
+                    "succeeds": "",
+                }
+            )
     meta = {
         "code": "2021",
         "name": "Hệ thống tổ chức Công đoàn năm 2021 (63 tỉnh, thành phố; 20 công đoàn ngành Trung ương)",
@@ -162,19 +237,48 @@ def gen_2025(nested: list[dict[str, object]], old_to_new: dict[int, int], old_co
         code = old_codes.get(pid) or _slug(str(p["codename"]))
         place = _place(str(p["name"]))
         tname = f"Liên đoàn Lao động {place}"
-        tenants.append({"id": pid, "code": code, "name": tname, "kind": "province",
-                        "succeeds": ";".join(old_codes[o] for o in olds)})
-        units.append({"tenant": code, "code": code, "parent": "", "kind": "province", "name": tname,
-                      "succeeds": ";".join(f"{old_codes[o]}:{old_codes[o]}" for o in olds)})
+        tenants.append(
+            {
+                "id": pid,
+                "code": code,
+                "name": tname,
+                "kind": "province",
+                "succeeds": ";".join(old_codes[o] for o in olds),
+            }
+        )
+        units.append(
+            {
+                "tenant": code,
+                "code": code,
+                "parent": "",
+                "kind": "province",
+                "name": tname,
+                "succeeds": ";".join(f"{old_codes[o]}:{old_codes[o]}" for o in olds),
+            }
+        )
         for scode, sname in PROVINCIAL_SECTORS:
-            units.append({"tenant": code, "code": scode, "parent": code, "kind": "provincial_sector",
-                          "name": f"{sname} {place}",
-                          "succeeds": ";".join(f"{old_codes[o]}:{scode}" for o in olds)})
+            units.append(
+                {
+                    "tenant": code,
+                    "code": scode,
+                    "parent": code,
+                    "kind": "provincial_sector",
+                    "name": f"{sname} {place}",
+                    "succeeds": ";".join(f"{old_codes[o]}:{scode}" for o in olds),
+                }
+            )
         kcn_olds = [o for o in olds if o in INDUSTRIAL_ZONE_PROVINCES]
         if kcn_olds:
-            units.append({"tenant": code, "code": "KCN", "parent": code, "kind": "industrial_zone",
-                          "name": f"Công đoàn các Khu công nghiệp {place}",
-                          "succeeds": ";".join(f"{old_codes[o]}:KCN" for o in kcn_olds)})
+            units.append(
+                {
+                    "tenant": code,
+                    "code": "KCN",
+                    "parent": code,
+                    "kind": "industrial_zone",
+                    "name": f"Công đoàn các Khu công nghiệp {place}",
+                    "succeeds": ";".join(f"{old_codes[o]}:KCN" for o in kcn_olds),
+                }
+            )
     meta = {
         "code": "2025",
         "name": "Hệ thống tổ chức Công đoàn từ 01/7/2025 (34 tỉnh, thành phố; kết thúc cấp huyện)",

@@ -13,9 +13,7 @@ from services.notify.config import NotifySettings
 from shared.timeutil import local
 
 router = APIRouter()
-_env = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
-)
+_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"]))
 
 
 def _settings(request: Request) -> NotifySettings:
@@ -45,7 +43,11 @@ def message(request: Request, message_id: str) -> HTMLResponse:
         raise NotFound("Không tìm thấy thư")
     summary, text, _html = mailbox.read_message(s.dev_mailbox_dir, message_id)
     html = _env.get_template("inbox.html").render(
-        configured=True, message=summary, text=text, received=f"{local(summary.received):%H:%M:%S %d/%m/%Y}",
-        messages=[], mailbox_web_url=None,
+        configured=True,
+        message=summary,
+        text=text,
+        received=f"{local(summary.received):%H:%M:%S %d/%m/%Y}",
+        messages=[],
+        mailbox_web_url=None,
     )
     return HTMLResponse(html)

@@ -24,7 +24,8 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         await redis.aclose()
 
     app = create_base_app(
-        "notify", checks=lambda: [redis_check(redis), smtp_check(settings.smtp_host, settings.smtp_port)],
+        "notify",
+        checks=lambda: [redis_check(redis), smtp_check(settings.smtp_host, settings.smtp_port)],
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -39,11 +39,15 @@ def list_messages(directory: str, limit: int = 200) -> list[MailSummary]:
     out = []
     for p in files:
         msg = _parse(p)
-        out.append(MailSummary(
-            id=p.stem, sender=str(msg.get("From", "")), to=str(msg.get("To", "")),
-            subject=str(msg.get("Subject", "")),
-            received=dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC),
-        ))
+        out.append(
+            MailSummary(
+                id=p.stem,
+                sender=str(msg.get("From", "")),
+                to=str(msg.get("To", "")),
+                subject=str(msg.get("Subject", "")),
+                received=dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC),
+            )
+        )
     return out
 
 
@@ -56,9 +60,13 @@ def read_message(directory: str, message_id: str) -> tuple[MailSummary, str, str
     msg = _parse(p)
     text_part = msg.get_body(preferencelist=("plain",))
     html_part = msg.get_body(preferencelist=("html",))
-    summary = MailSummary(id=message_id, sender=str(msg.get("From", "")), to=str(msg.get("To", "")),
-                          subject=str(msg.get("Subject", "")),
-                          received=dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC))
+    summary = MailSummary(
+        id=message_id,
+        sender=str(msg.get("From", "")),
+        to=str(msg.get("To", "")),
+        subject=str(msg.get("Subject", "")),
+        received=dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC),
+    )
     text = text_part.get_content() if text_part is not None else ""
     html = html_part.get_content() if html_part is not None else None
     return summary, text, html

@@ -25,7 +25,9 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         await redis.aclose()
 
     app = create_base_app(
-        "reporting", checks=lambda: [redis_check(redis), s3_check(storage, settings.bucket)], lifespan=lifespan
+        "reporting",
+        checks=lambda: [redis_check(redis), s3_check(storage, settings.bucket)],
+        lifespan=lifespan,
     )
     app.state.settings = settings
     return app

@@ -26,7 +26,11 @@ def campaigns(session: SessionDep) -> list[CampaignOut]:
 
 
 @router.get("/tenants/{code}/units", response_model=UnitTreeOut)
-def units(request: Request, code: str, session: SessionDep,
-          tree: Annotated[str, Query(max_length=32)] = "2021",
-          unit: Annotated[str | None, Query(max_length=64)] = None) -> UnitTreeOut:
+def units(
+    request: Request,
+    code: str,
+    session: SessionDep,
+    tree: Annotated[str, Query(max_length=32)] = "2021",
+    unit: Annotated[str | None, Query(max_length=64)] = None,
+) -> UnitTreeOut:
     return directory.unit_children(request.app.state.sessions, session, code, tree, unit)

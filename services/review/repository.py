@@ -16,13 +16,19 @@ def get_tree(session: Session, code: str) -> OrgTree | None:
     return session.scalar(select(OrgTree).where(OrgTree.code == code))
 
 
-def upsert_tree(session: Session, *, code: str, name: str, valid_from: dt.date, supersedes_id: int | None,
-                source: str) -> OrgTree:
-    stmt = insert(OrgTree).values(code=code, name=name, valid_from=valid_from, supersedes_id=supersedes_id,
-                                  source=source)
+def upsert_tree(
+    session: Session, *, code: str, name: str, valid_from: dt.date, supersedes_id: int | None, source: str
+) -> OrgTree:
+    stmt = insert(OrgTree).values(
+        code=code, name=name, valid_from=valid_from, supersedes_id=supersedes_id, source=source
+    )
     stmt = stmt.on_conflict_do_update(
         index_elements=[OrgTree.code],
-        set_={"name": stmt.excluded.name, "source": stmt.excluded.source, "supersedes_id": stmt.excluded.supersedes_id},
+        set_={
+            "name": stmt.excluded.name,
+            "source": stmt.excluded.source,
+            "supersedes_id": stmt.excluded.supersedes_id,
+        },
     )
     session.execute(stmt)
     tree = get_tree(session, code)
@@ -34,8 +40,9 @@ def close_tree(session: Session, tree_id: int, valid_to: dt.date) -> None:
     session.execute(update(OrgTree).where(OrgTree.id == tree_id).values(valid_to=valid_to))
 
 
-def upsert_tenant(session: Session, *, id: int, code: str, name: str, kind: str, valid_from: dt.date,
-                  rename: bool) -> None:
+def upsert_tenant(
+    session: Session, *, id: int, code: str, name: str, kind: str, valid_from: dt.date, rename: bool
+) -> None:
     stmt = insert(Tenant).values(id=id, code=code, name=name, kind=kind, valid_from=valid_from)
     set_ = {"name": stmt.excluded.name, "valid_to": None, "successor_id": None} if rename else {"kind": Tenant.kind}
     session.execute(stmt.on_conflict_do_update(index_elements=[Tenant.id], set_=set_))
@@ -58,19 +65,37 @@ def list_tenants(session: Session, *, on: dt.date | None = None) -> Sequence[Ten
 
 def unit_ids_by_code(session: Session, tenant_id: int, tree_id: int) -> dict[str, int]:
     rows = session.execute(select(Unit.code, Unit.id).where(Unit.tenant_id == tenant_id, Unit.tree_id == tree_id))
-    return {code: uid for code, uid in rows}
+    return {code: int(uid) for code, uid in rows}
 
 
-def upsert_unit(session: Session, *, tenant_id: int, tree_id: int, code: str, name: str, kind: str,
-                parent_id: int | None, valid_from: dt.date, email: str | None) -> int:
-    stmt = insert(Unit).values(tenant_id=tenant_id, tree_id=tree_id, code=code, name=name, kind=kind,
-                               parent_id=parent_id, valid_from=valid_from, email=email)
-    stmt = stmt.on_conflict_do_update(
+def upsert_unit(
+    session: Session,
+    *,
+    tenant_id: int,
+    tree_id: int,
+    code: str,
+    name: str,
+    kind: str,
+    parent_id: int | None,
+    valid_from: dt.date,
+    email: str | None,
+) -> int:
+    stmt = insert(Unit).values(
+        tenant_id=tenant_id,
+        tree_id=tree_id,
+        code=code,
+        name=name,
+        kind=kind,
+        parent_id=parent_id,
+        valid_from=valid_from,
+        email=email,
+    )
+    upsert = stmt.on_conflict_do_update(
         index_elements=[Unit.tenant_id, Unit.tree_id, Unit.code],
         # An email an administrator set in the console outlives a reload of the data files.
         set_={"name": stmt.excluded.name, "kind": stmt.excluded.kind, "parent_id": stmt.excluded.parent_id},
     ).returning(Unit.id)
-    return int(session.execute(stmt).scalar_one())
+    return int(session.execute(upsert).scalar_one())
 
 
 def end_open_units(session: Session, *, tenant_id: int, tree_id: int, valid_to: dt.date) -> int:
@@ -82,8 +107,16 @@ def end_open_units(session: Session, *, tenant_id: int, tree_id: int, valid_to: 
     return int(res.rowcount)  # type: ignore[attr-defined]  # CursorResult of an UPDATE
 
 
-def link_successor(session: Session, *, tenant_id: int, tree_id: int, code: str, successor_tenant_id: int,
-                   successor_id: int, valid_to: dt.date) -> int:
+def link_successor(
+    session: Session,
+    *,
+    tenant_id: int,
+    tree_id: int,
+    code: str,
+    successor_tenant_id: int,
+    successor_id: int,
+    valid_to: dt.date,
+) -> int:
     res = session.execute(
         update(Unit)
         .where(Unit.tenant_id == tenant_id, Unit.tree_id == tree_id, Unit.code == code)

@@ -38,16 +38,29 @@ def load_tree(scope: TenantScope, data: TreeData) -> LoadReport:
         previous = repo.get_tree(s, data.supersedes) if data.supersedes else None
         if data.supersedes and previous is None:
             raise ValueError(f"cây {data.code} thay thế cây {data.supersedes}, cần nạp cây {data.supersedes} trước")
-        tree = repo.upsert_tree(s, code=data.code, name=data.name, valid_from=data.valid_from,
-                                supersedes_id=previous.id if previous else None, source=data.source)
+        tree = repo.upsert_tree(
+            s,
+            code=data.code,
+            name=data.name,
+            valid_from=data.valid_from,
+            supersedes_id=previous.id if previous else None,
+            source=data.source,
+        )
         tree_id = tree.id
         superseded = bool(s.scalar(select(exists().where(OrgTree.supersedes_id == tree_id))))
         if previous is not None:
             repo.close_tree(s, previous.id, data.valid_from)
         for t in data.tenants:
             # A reload of an older tree must not undo what a newer one decided (names, ends).
-            repo.upsert_tenant(s, id=t.id, code=t.code, name=t.name, kind=t.kind, valid_from=data.valid_from,
-                               rename=not superseded)
+            repo.upsert_tenant(
+                s,
+                id=t.id,
+                code=t.code,
+                name=t.name,
+                kind=t.kind,
+                valid_from=data.valid_from,
+                rename=not superseded,
+            )
         by_code = repo.tenants_by_code(s)
         if not superseded:
             for t in data.tenants:
@@ -64,9 +77,17 @@ def load_tree(scope: TenantScope, data: TreeData) -> LoadReport:
             ids = repo.unit_ids_by_code(s, tid, tree_id)
             for u in data.units_of(t.code):
                 parent_id = ids[u.parent] if u.parent else None
-                ids[u.code] = repo.upsert_unit(s, tenant_id=tid, tree_id=tree_id, code=u.code, name=u.name,
-                                               kind=u.kind, parent_id=parent_id, valid_from=data.valid_from,
-                                               email=u.email)
+                ids[u.code] = repo.upsert_unit(
+                    s,
+                    tenant_id=tid,
+                    tree_id=tree_id,
+                    code=u.code,
+                    name=u.name,
+                    kind=u.kind,
+                    parent_id=parent_id,
+                    valid_from=data.valid_from,
+                    email=u.email,
+                )
                 new_ids[(t.code, u.code)] = ids[u.code]
                 report.units += 1
 
@@ -79,13 +100,19 @@ def load_tree(scope: TenantScope, data: TreeData) -> LoadReport:
             old_tenants = repo.tenants_by_code(s)
         for code, tenant in old_tenants.items():
             with scope(tenant.id) as s:
-                report.ended_units += repo.end_open_units(s, tenant_id=tenant.id, tree_id=previous.id,
-                                                          valid_to=data.valid_from)
+                report.ended_units += repo.end_open_units(
+                    s, tenant_id=tenant.id, tree_id=previous.id, valid_to=data.valid_from
+                )
                 for old_code, new_tenant, new_code in links.get(code, []):
                     report.linked_successors += repo.link_successor(
-                        s, tenant_id=tenant.id, tree_id=previous.id, code=old_code,
-                        successor_tenant_id=tenant_ids[new_tenant], successor_id=new_ids[(new_tenant, new_code)],
-                        valid_to=data.valid_from)
+                        s,
+                        tenant_id=tenant.id,
+                        tree_id=previous.id,
+                        code=old_code,
+                        successor_tenant_id=tenant_ids[new_tenant],
+                        successor_id=new_ids[(new_tenant, new_code)],
+                        valid_to=data.valid_from,
+                    )
     return report
 
 
@@ -102,30 +129,36 @@ def ensure_campaigns(session: Session, *, tree_code: str, now: dt.datetime, demo
     out = []
     real = repo.get_campaign(session, CAMPAIGN_2021)
     if real is None:
-        real = repo.add_campaign(session, Campaign(
-            code=CAMPAIGN_2021,
-            name="Chương trình “75 nghìn sáng kiến, vượt khó, phát triển” năm 2021",
-            tree_id=tree.id,
-            opens_at=dt.datetime(2021, 3, 10, tzinfo=VN_TZ),
-            closes_at=end_of_day(dt.date(2021, 4, 20)),
-            applied_from=dt.date(2021, 2, 1),
-            applied_to=dt.date(2021, 5, 31),
-        ))
+        real = repo.add_campaign(
+            session,
+            Campaign(
+                code=CAMPAIGN_2021,
+                name="Chương trình “75 nghìn sáng kiến, vượt khó, phát triển” năm 2021",
+                tree_id=tree.id,
+                opens_at=dt.datetime(2021, 3, 10, tzinfo=VN_TZ),
+                closes_at=end_of_day(dt.date(2021, 4, 20)),
+                applied_from=dt.date(2021, 2, 1),
+                applied_to=dt.date(2021, 5, 31),
+            ),
+        )
     out.append(real)
     if demo:
         c = repo.get_campaign(session, DEMO_CAMPAIGN)
         closes = end_of_day((now.astimezone(VN_TZ) + dt.timedelta(days=30)).date())
         if c is None:
-            c = repo.add_campaign(session, Campaign(
-                code=DEMO_CAMPAIGN,
-                name="[DEMO] Chương trình “75 nghìn sáng kiến, vượt khó, phát triển”",
-                tree_id=tree.id,
-                opens_at=now - dt.timedelta(days=1),
-                closes_at=closes,
-                applied_from=(now - dt.timedelta(days=90)).date(),
-                applied_to=(now + dt.timedelta(days=60)).date(),
-                is_demo=True,
-            ))
+            c = repo.add_campaign(
+                session,
+                Campaign(
+                    code=DEMO_CAMPAIGN,
+                    name="[DEMO] Chương trình “75 nghìn sáng kiến, vượt khó, phát triển”",
+                    tree_id=tree.id,
+                    opens_at=now - dt.timedelta(days=1),
+                    closes_at=closes,
+                    applied_from=(now - dt.timedelta(days=90)).date(),
+                    applied_to=(now + dt.timedelta(days=60)).date(),
+                    is_demo=True,
+                ),
+            )
         elif c.closes_at <= now:
             c.closes_at = closes
             session.flush()

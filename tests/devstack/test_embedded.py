@@ -8,7 +8,14 @@ import psycopg
 import pytest
 import redis
 
-from devstack.embedded import Managed, ensure_postgres, ensure_redis, free_port, postgres_answers, redis_answers
+from devstack.embedded import (
+    Managed,
+    ensure_postgres,
+    ensure_redis,
+    free_port,
+    postgres_answers,
+    redis_answers,
+)
 
 pytestmark = pytest.mark.xdist_group("embedded")
 

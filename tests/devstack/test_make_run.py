@@ -15,15 +15,20 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from devstack.embedded import free_port, port_open
+from devstack.embedded import free_port, free_port_with_grpc, port_open
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.xdist_group("make-run")
 
 
 def _start(env: dict[str, str], data: Path) -> tuple[subprocess.Popen[bytes], list[str]]:
-    p = subprocess.Popen([sys.executable, "-m", "devstack", "run", "--data", str(data)], cwd=ROOT, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "devstack", "run", "--data", str(data)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     lines: list[str] = []
     deadline = time.monotonic() + 150
     assert p.stdout is not None
@@ -45,12 +50,17 @@ def _stop(p: subprocess.Popen[bytes]) -> str:
 
 
 def test_make_run_starts_everything_and_ctrl_c_stops_it(pg_admin_url: str, redis_url: str, tmp_path: Path) -> None:
-    ports = {name: free_port() for name in ("INTAKE_PORT", "REVIEW_PORT", "REPORTING_PORT", "NOTIFY_PORT",
-                                            "S3_PORT", "SMTP_PORT")}
+    ports = {name: free_port() for name in ("INTAKE_PORT", "REVIEW_PORT", "REPORTING_PORT", "NOTIFY_PORT", "SMTP_PORT")}
+    ports["S3_PORT"] = free_port_with_grpc()
     db_url = pg_admin_url.rsplit("/", 1)[0] + "/sangkien_make_run_test"
     with psycopg.connect(pg_admin_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as c:
         c.execute("DROP DATABASE IF EXISTS sangkien_make_run_test WITH (FORCE)")
-    env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "DATABASE_URL": db_url, "REDIS_URL": redis_url}
+    env = {
+        **os.environ,
+        **{k: str(v) for k, v in ports.items()},
+        "DATABASE_URL": db_url,
+        "REDIS_URL": redis_url,
+    }
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     try:
         p, lines = _start(env, tmp_path / "data")
@@ -60,9 +70,9 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it(pg_admin_url: str, redis
         assert "[ok]" in out and out.count("[ok]") == 4, out[-3000:]
         for name in ("review-ingester", "reporting-worker", "notify-worker", "notify-beat"):
             assert f"{name} |" in out  # each process's log is prefixed with its name
-        with urllib.request.urlopen(f"http://127.0.0.1:{ports['REVIEW_PORT']}/api/v1/tenants") as r:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports['REVIEW_PORT']}/api/v1/tenants") as r:
             assert len(json.load(r)) == 84
-        with urllib.request.urlopen(f"http://127.0.0.1:{ports['NOTIFY_PORT']}/hop-thu") as r:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports['NOTIFY_PORT']}/hop-thu") as r:
             assert "Hộp thư" in r.read().decode()
         tail = _stop(p)
         assert p.returncode == 0, tail[-2000:]

@@ -21,8 +21,13 @@ def test_mail_reaches_the_local_server_and_its_inbox_page(
     s = _settings(base_env, port, maildir)
     before = set(maildir.glob("*.eml"))
     subject = "Nhắc hạn: còn 3 ngày <script>alert(1)</script>"
-    msg = mailer.build_message(s, to="ldld.haquang@example.vn", subject=subject,
-                               text="Kính gửi LĐLĐ huyện Hà Quảng,\nđã chọn 1/2 sáng kiến.", html="<p>x</p>")
+    msg = mailer.build_message(
+        s,
+        to="ldld.haquang@example.vn",
+        subject=subject,
+        text="Kính gửi LĐLĐ huyện Hà Quảng,\nđã chọn 1/2 sáng kiến.",
+        html="<p>x</p>",
+    )
     mailer.send(s, msg)
     new = set(maildir.glob("*.eml")) - before
     assert len(new) == 1  # the real server received exactly one message

@@ -37,7 +37,8 @@ def test_tenants_and_campaigns(client: TestClient) -> None:
     tenants = client.get("/api/v1/tenants").json()
     assert len(tenants) == 84
     assert {"code": "thanh-hoa", "name": "Liên đoàn Lao động tỉnh Thanh Hóa"}.items() <= next(
-        t for t in tenants if t["code"] == "thanh-hoa").items()
+        t for t in tenants if t["code"] == "thanh-hoa"
+    ).items()
     campaigns = {c["code"]: c for c in client.get("/api/v1/campaigns").json()}
     real = campaigns["75k-2021"]
     assert real["closes_at_text"] == "24:00 ngày 20/04/2021"

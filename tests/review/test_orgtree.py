@@ -39,13 +39,16 @@ def _write(d: Path, tenants: str, units: str) -> Path:
     return d
 
 
-@pytest.mark.parametrize(("tenants", "units", "message"), [
-    ("1,a,A,province,\n", "a,a,,province,A,\nb,x,a,district,X,\n", "không có trong tenants.csv"),
-    ("1,a,A,province,\n", "a,a,,province,A,\na,x,zz,district,X,\n", "cấp trên 'zz'"),
-    ("1,a,A,province,\n", "a,a,,province,A,\na,a,,province,A,\n", "bị trùng"),
-    ("1,a,A,planet,\n", "a,a,,province,A,\n", "loại 'planet'"),
-    ("1,a,A,province,\n2,b,B,province,\n", "a,a,,province,A,\n", "đơn vị gốc"),
-])
+@pytest.mark.parametrize(
+    ("tenants", "units", "message"),
+    [
+        ("1,a,A,province,\n", "a,a,,province,A,\nb,x,a,district,X,\n", "không có trong tenants.csv"),
+        ("1,a,A,province,\n", "a,a,,province,A,\na,x,zz,district,X,\n", "cấp trên 'zz'"),
+        ("1,a,A,province,\n", "a,a,,province,A,\na,a,,province,A,\n", "bị trùng"),
+        ("1,a,A,planet,\n", "a,a,,province,A,\n", "loại 'planet'"),
+        ("1,a,A,province,\n2,b,B,province,\n", "a,a,,province,A,\n", "đơn vị gốc"),
+    ],
+)
 def test_bad_files_are_refused_by_row(tmp_path: Path, tenants: str, units: str, message: str) -> None:
     with pytest.raises(OrgTreeError, match=message):
         read_tree(_write(tmp_path / "t", tenants, units))
@@ -53,9 +56,13 @@ def test_bad_files_are_refused_by_row(tmp_path: Path, tenants: str, units: str, 
 
 def _units(conn: Connection, tenant_id: int, tree: str) -> dict[str, tuple[object, ...]]:
     set_tenant(conn, tenant_id)
-    rows = conn.execute(text(
-        "SELECT u.code, u.name, u.kind, u.valid_to, u.successor_tenant_id, u.successor_id "
-        "FROM review.units u JOIN review.org_trees t ON t.id = u.tree_id WHERE t.code = :tree"), {"tree": tree})
+    rows = conn.execute(
+        text(
+            "SELECT u.code, u.name, u.kind, u.valid_to, u.successor_tenant_id, u.successor_id "
+            "FROM review.units u JOIN review.org_trees t ON t.id = u.tree_id WHERE t.code = :tree"
+        ),
+        {"tree": tree},
+    )
     return {r[0]: tuple(r[1:]) for r in rows}
 
 
@@ -74,9 +81,12 @@ def test_2025_ends_2021_without_losing_it(conn: Connection) -> None:
     old = _units(conn, 2, "2021")  # Hà Giang, 2021: still there, ended, linked
     assert old["ha-giang"][2:4] == (REFORM, 8)
     set_tenant(conn, 8)
-    tq_root = conn.execute(text(
-        "SELECT u.id FROM review.units u JOIN review.org_trees t ON t.id=u.tree_id "
-        "WHERE t.code='2025' AND u.code='tuyen-quang'")).scalar()
+    tq_root = conn.execute(
+        text(
+            "SELECT u.id FROM review.units u JOIN review.org_trees t ON t.id=u.tree_id "
+            "WHERE t.code='2025' AND u.code='tuyen-quang'"
+        )
+    ).scalar()
     assert old["ha-giang"][4] == tq_root
     districts = [v for k, v in old.items() if k.startswith("H")]
     assert districts and all(v[2] == REFORM and v[3] is None for v in districts)  # district bodies ended

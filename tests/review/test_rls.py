@@ -18,8 +18,12 @@ THANH_HOA, CAO_BANG = 38, 4
 
 
 def test_every_tenant_table_has_forced_rls(conn: Connection) -> None:
-    names = [r[0] for r in conn.execute(text(
-        "SELECT table_schema||'.'||table_name FROM information_schema.columns WHERE column_name='tenant_id'"))]
+    names = [
+        r[0]
+        for r in conn.execute(
+            text("SELECT table_schema||'.'||table_name FROM information_schema.columns WHERE column_name='tenant_id'")
+        )
+    ]
     assert "review.units" in names  # the audit looks at real tables, not an empty list
     assert tables_missing_forced_rls(conn) == []
 
@@ -39,12 +43,12 @@ def test_the_audit_catches_a_table_without_forced_rls(conn: Connection, migrated
 
 
 def test_app_role_cannot_bypass(conn: Connection, migrated: CommonSettings) -> None:
-    row = conn.execute(text(
-        "SELECT rolsuper, rolbypassrls, rolcreaterole FROM pg_roles WHERE rolname = current_user")).one()
+    row = conn.execute(
+        text("SELECT rolsuper, rolbypassrls, rolcreaterole FROM pg_roles WHERE rolname = current_user")
+    ).one()
     assert tuple(row) == (False, False, False)
     assert conn.execute(text("SELECT current_user")).scalar() == migrated.database_app_user
-    owners = set(conn.execute(text(
-        "SELECT tableowner FROM pg_tables WHERE schemaname='review'")).scalars())
+    owners = set(conn.execute(text("SELECT tableowner FROM pg_tables WHERE schemaname='review'")).scalars())
     assert migrated.database_app_user not in owners
     with pytest.raises(ProgrammingError):
         conn.execute(text("ALTER TABLE review.units DISABLE ROW LEVEL SECURITY"))
@@ -61,10 +65,13 @@ def test_no_tenant_set_sees_nothing(conn: Connection) -> None:
 def test_writing_into_another_tenant_is_refused(conn: Connection) -> None:
     set_tenant(conn, CAO_BANG)
     with pytest.raises(ProgrammingError, match="row-level security"):
-        conn.execute(text(
-            "INSERT INTO review.units (tenant_id, tree_id, code, name, kind, valid_from) "
-            "SELECT :t, id, 'X1', 'x', 'grassroots', now() FROM review.org_trees WHERE code='2021'"),
-            {"t": THANH_HOA})
+        conn.execute(
+            text(
+                "INSERT INTO review.units (tenant_id, tree_id, code, name, kind, valid_from) "
+                "SELECT :t, id, 'X1', 'x', 'grassroots', now() FROM review.org_trees WHERE code='2021'"
+            ),
+            {"t": THANH_HOA},
+        )
 
 
 def test_owner_is_bound_too(migrated: CommonSettings, loaded_trees: CommonSettings) -> None:

@@ -15,11 +15,14 @@ def _cipher(active: str = "a", **extra: bytes) -> PiiCipher:
     return PiiCipher(active, keys, b"H" * 32)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("080888999", "080888999"),
-    ("0012 0300 4567", "001203004567"),
-    ("001.203.004.567", "001203004567"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("080888999", "080888999"),
+        ("0012 0300 4567", "001203004567"),
+        ("001.203.004.567", "001203004567"),
+    ],
+)
 def test_id_numbers_are_normalised(raw: str, expected: str) -> None:
     assert normalize_id_number(raw) == expected
 
@@ -33,13 +36,16 @@ def test_bad_id_numbers_are_refused_without_echoing_digits(raw: str) -> None:
     assert "CMND/CCCD" in str(e.value)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("0912345678", "0912345678"),
-    ("0912.820.510", "0912820510"),
-    ("+84 912 345 678", "0912345678"),
-    ("84912345678", "0912345678"),
-    ("0915 868 186", "0915868186"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("0912345678", "0912345678"),
+        ("0912.820.510", "0912820510"),
+        ("+84 912 345 678", "0912345678"),
+        ("84912345678", "0912345678"),
+        ("0915 868 186", "0915868186"),
+    ],
+)
 def test_phones_are_normalised(raw: str, expected: str) -> None:
     assert normalize_phone(raw) == expected
 
@@ -93,7 +99,8 @@ def test_key_rotation_old_values_still_open() -> None:
 def test_keyed_hash_finds_the_same_person_across_formats() -> None:
     c = _cipher()
     assert c.digest(normalize_phone("0912.345.678"), kind="phone") == c.digest(
-        normalize_phone("+84912345678"), kind="phone")
+        normalize_phone("+84912345678"), kind="phone"
+    )
     assert c.digest("080888999", kind="phone") != c.digest("080888999", kind="id_number")
     other = PiiCipher("a", {"a": b"A" * 32}, b"X" * 32)
     assert other.digest("0912345678", kind="phone") != c.digest("0912345678", kind="phone")
@@ -107,16 +114,21 @@ def test_keys_come_from_settings() -> None:
     with pytest.raises(ValueError, match="PII_ENCRYPTION_KEYS"):
         CommonSettings(pii_encryption_keys="").pii_keyring()
     with pytest.raises(ValueError, match="32 byte"):
-        CommonSettings(pii_encryption_keys="k:" + base64.b64encode(b"short").decode(),
-                       pii_hash_key=base64.b64encode(os.urandom(32)).decode()).pii_keyring()
+        CommonSettings(
+            pii_encryption_keys="k:" + base64.b64encode(b"short").decode(),
+            pii_hash_key=base64.b64encode(os.urandom(32)).decode(),
+        ).pii_keyring()
 
 
-@pytest.mark.parametrize("text", [
-    "CCCD 001203004567 của người nộp",
-    "gọi 0912.345.678 hoặc +84 912 345 678",
-    "cmnd=080888999;",
-    "phone 0912 345 678 end",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CCCD 001203004567 của người nộp",
+        "gọi 0912.345.678 hoặc +84 912 345 678",
+        "cmnd=080888999;",
+        "phone 0912 345 678 end",
+    ],
+)
 def test_mask_text_hides_every_id_or_phone(text: str) -> None:
     out = mask_text(text)
     for secret in ("001203004567", "0912345678", "912345678", "080888999", "0912.345.678", "0912 345 678"):
