@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -273,12 +272,3 @@ def start_smtp(mail_dir: Path, managed: Managed, *, port: int, log: Path | None 
         "smtp", [sys.executable, "-m", "devstack.smtp", "--dir", str(mail_dir), "--port", str(port)], log=log
     )
     wait_port("127.0.0.1", port, 15, p)
-
-
-@contextlib.contextmanager
-def managed_processes() -> Iterator[Managed]:
-    m = Managed()
-    try:
-        yield m
-    finally:
-        m.stop()

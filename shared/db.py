@@ -65,10 +65,3 @@ def tenant_session(factory: sessionmaker[Session], tenant_id: int | None) -> Ite
         raise
     finally:
         session.close()
-
-
-def bind_tenant(session: Session, tenant_id: int | None) -> None:
-    """Switch an open session to another tenant for its *next* transaction."""
-    if session.in_transaction():
-        raise RuntimeError("cannot change tenant inside a transaction; commit or roll back first")
-    session.info[_SESSION_TENANT_KEY] = tenant_id

@@ -31,10 +31,6 @@ from shared.migrations import upgrade_all
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _worker(config: pytest.Config) -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-
-
 @pytest.fixture(scope="session")
 def managed() -> Iterator[Managed]:
     m = Managed()
@@ -43,8 +39,8 @@ def managed() -> Iterator[Managed]:
 
 
 @pytest.fixture(scope="session")
-def worker_id_str(request: pytest.FixtureRequest) -> str:
-    return _worker(request.config)
+def worker_id_str() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 
 
 @pytest.fixture(scope="session")

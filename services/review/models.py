@@ -145,6 +145,3 @@ class Campaign(Base):
     applied_to: Mapped[dt.date | None] = mapped_column(Date)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-
-
-TENANT_TABLES = ["units"]

@@ -137,12 +137,6 @@ def children(session: Session, tenant_id: int, parent_id: int) -> Sequence[Unit]
     ).all()
 
 
-def count_units(session: Session, tree_id: int) -> int:
-    from sqlalchemy import func
-
-    return int(session.scalar(select(func.count()).select_from(Unit).where(Unit.tree_id == tree_id)) or 0)
-
-
 def get_campaign(session: Session, code: str) -> Campaign | None:
     return session.scalar(select(Campaign).where(Campaign.code == code))
 
