@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench install clean system-packages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,7 +17,11 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m devstack run
 
-test: $(STAMP)
+# Debian's Chromium for the browser tests (a test tool's own browser download cannot work here).
+system-packages:
+	sh tools/apt-install.sh chromium chromium-driver
+
+test: $(STAMP) system-packages
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 --dist loadgroup
 

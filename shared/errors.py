@@ -55,3 +55,35 @@ class ServiceUnavailable(DomainError):
     ) -> None:
         super().__init__(message, **kw)
         self.headers["Retry-After"] = str(retry_after)
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+    code = "qua_nhieu_yeu_cau"
+
+    def __init__(self, message: str, *, retry_after: int, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.headers["Retry-After"] = str(max(1, retry_after))
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    code = "noi_dung_qua_lon"
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+    code = "chua_dang_nhap"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "khong_duoc_phep"
+
+
+class ValidationFailed(InvalidInput):
+    """Several fields at once: ``errors`` is a list of {field, message} in Vietnamese."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__("Dữ liệu không hợp lệ", errors=errors)
+        self.errors = errors

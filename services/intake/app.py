@@ -2,29 +2,89 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 import redis.asyncio as aioredis
 from fastapi import FastAPI
+from redis.exceptions import RedisError
 
+from services.intake import repository
+from services.intake.api import router
 from services.intake.config import IntakeSettings
+from services.intake.directory import Directory
+from services.intake.repository import StreamAppender
+from services.intake.service import IntakeService
+from shared.contracts.directory import DirectorySnapshot
 from shared.health import redis_check
-from shared.logging import configure_logging
+from shared.logging import configure_logging, get_logger
+from shared.pii import PiiCipher
 from shared.web import create_app as create_base_app
+
+log = get_logger("intake")
+
+
+async def refresh_directory(svc: IntakeService, client: aioredis.Redis) -> bool:
+    """Load the published directory when its version changed. Keeps the old one on failure."""
+    try:
+        version = await repository.directory_version(client)
+        if version is None or (svc.directory is not None and svc.directory.version == version):
+            return False
+        raw = await repository.directory_snapshot(client)
+    except (RedisError, OSError):
+        return False
+    if raw is None:
+        return False
+    svc.directory = Directory(DirectorySnapshot.model_validate_json(raw), version)
+    log.info("directory loaded", version=version[:12], campaigns=len(svc.directory.snapshot.campaigns))
+    return True
+
+
+async def _refresh_loop(svc: IntakeService, client: aioredis.Redis, every: float) -> None:
+    while True:
+        await refresh_directory(svc, client)
+        await asyncio.sleep(every if svc.directory else 0.5)
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     configure_logging("intake", level=settings.log_level, json=settings.log_json)
-    redis = aioredis.from_url(settings.redis_url)
+    # Short timeouts: a Redis that does not answer must become a 503 quickly, not a hung phone.
+    redis = aioredis.from_url(
+        settings.redis_url, socket_timeout=2, socket_connect_timeout=1, health_check_interval=0, max_connections=64
+    )
+    appender = StreamAppender(redis, max_batch=settings.max_batch)
+    svc = IntakeService(settings, PiiCipher.from_settings(settings), appender)
+    review = httpx.AsyncClient(base_url=settings.review_url, timeout=3.0)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        appender.start()
+        await refresh_directory(svc, redis)
+        if not await repository.is_durable(redis):
+            log.warning("redis has appendonly off: queued submissions would not survive a Redis restart")
+        task = asyncio.get_running_loop().create_task(_refresh_loop(svc, redis, settings.directory_refresh_seconds))
         yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await appender.stop()
+        await review.aclose()
         await redis.aclose()
 
-    app = create_base_app("intake", checks=lambda: [redis_check(redis)], lifespan=lifespan)
+    app = create_base_app(
+        "intake", checks=lambda: [redis_check(redis)], lifespan=lifespan, title="Sáng kiến — Cổng tiếp nhận"
+    )
+    app.include_router(router)
     app.state.settings = settings
     app.state.redis = redis
+    app.state.intake = svc
+    app.state.review = review
+    app.state.trusted_proxies = [
+        ipaddress.ip_network(p.strip(), strict=False) for p in settings.trusted_proxies.split(",") if p.strip()
+    ]
     return app

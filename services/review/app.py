@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import redis as redis_sync
 import redis.asyncio as aioredis
 from fastapi import FastAPI
 
@@ -30,5 +31,7 @@ def create_app(settings: ReviewSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+    # Dead-letter administration runs in sync handlers (thread pool), beside the database calls.
+    app.state.redis_sync = redis_sync.Redis.from_url(settings.redis_url, socket_timeout=5)
     app.include_router(router)
     return app

@@ -6,8 +6,10 @@ import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import redis
 from sqlalchemy.orm import Session
 
+from services.review import deadletters, publisher
 from services.review.config import ReviewSettings
 from services.review.service import ensure_campaigns, load_tree
 from shared.db import make_engine, make_sessionmaker, tenant_session
@@ -21,8 +23,12 @@ def main(argv: list[str]) -> None:
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("load-tree", help="nạp cây tổ chức từ data/orgtree/<mã> (chạy lại an toàn)")
     p.add_argument("tree", nargs="+")
-    p = sub.add_parser("seed", help="tạo chương trình 2021 (và bản demo đang mở)")
+    p = sub.add_parser("seed", help="tạo chương trình 2021 (và bản demo đang mở), công bố danh mục cho intake")
     p.add_argument("--demo", action="store_true")
+    sub.add_parser("publish-directory", help="công bố danh mục đợt phát động và đơn vị lên Redis cho intake")
+    p = sub.add_parser("dead-letters", help="xem và gửi lại các tin lỗi của luồng tiếp nhận")
+    p.add_argument("--replay", metavar="ID", action="append", default=[], help="gửi lại tin lỗi ID (lặp lại được)")
+    p.add_argument("--replay-all", action="store_true")
     args = ap.parse_args(argv)
 
     settings = ReviewSettings()
@@ -37,7 +43,15 @@ def main(argv: list[str]) -> None:
         with tenant_session(factory, tenant_id) as s:
             yield s
 
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=5)
     try:
+        if args.cmd == "dead-letters":
+            _dead_letters(client, settings, args.replay, args.replay_all)
+            return
+        if args.cmd == "publish-directory":
+            changed = publisher.publish(client, publisher.build_snapshot(scope))
+            log.info("directory published", changed=changed)
+            return
         if args.cmd == "load-tree":
             for code in args.tree:
                 report = load_tree(scope, read_tree(code))
@@ -46,5 +60,24 @@ def main(argv: list[str]) -> None:
             with scope(None) as s:
                 made = ensure_campaigns(s, tree_code="2021", now=now(), demo=args.demo)
                 log.info("campaigns ready", campaigns=[c.code for c in made])
+            try:
+                publisher.publish(client, publisher.build_snapshot(scope))
+            except redis.RedisError as exc:
+                log.warning("directory not published; the ingester will publish it", error=type(exc).__name__)
     finally:
         engine.dispose()
+        client.close()
+
+
+def _dead_letters(client: redis.Redis, settings: ReviewSettings, ids: list[str], everything: bool) -> None:
+    letters = deadletters.list_letters(client, count=10_000)
+    if everything:
+        ids = [d.id for d in letters]
+    for letter_id in ids:
+        print(f"gửi lại {letter_id} → {deadletters.replay(client, settings, letter_id)}")
+    if ids:
+        return
+    print(f"{deadletters.count_letters(client)} tin lỗi")
+    for d in letters:
+        when = d.failed_at.strftime("%H:%M %d/%m/%Y") if d.failed_at else "?"
+        print(f"{d.id}\t{when}\t{d.tracking_code or '-'}\t{d.tenant or '-'}/{d.subunit or '-'}\t{d.reason}")

@@ -1,9 +1,18 @@
 from __future__ import annotations
 
+from pydantic import Field, SecretStr
+
 from shared.config import CommonSettings
+from shared.contracts.submissions import INGESTER_GROUP, SUBMISSIONS_STREAM
 
 
 class ReviewSettings(CommonSettings):
     service_name: str = "review"
-    submissions_stream: str = "submissions"
-    ingester_group: str = "review-ingester"
+    submissions_stream: str = SUBMISSIONS_STREAM
+    ingester_group: str = INGESTER_GROUP
+    ingester_batch: int = 2000
+    ingester_block_ms: int = 1000
+    ingester_min_idle_ms: int = 30_000  # a pending entry idle this long belongs to a dead consumer
+    ingester_reclaim_every_seconds: float = 5.0
+    ingester_max_deliveries: int = 5
+    admin_token: SecretStr | None = Field(None, description="bearer token of the dead-letter administration")

@@ -1,8 +1,13 @@
-"""The review ingester process: the consumer of the ``submissions`` stream.
+"""The review ingester: the consumer of the ``submissions`` stream.
 
-This foundation creates the consumer group and keeps a heartbeat key that the liveness probe
-and the operators read; reading, committing and acknowledging batches is issue #3's work and
-lands here.
+Reads through a consumer group in batches; commits each batch in one transaction; only then
+acknowledges (and deletes) the entries, moves the unreadable or refused ones to the dead-letter
+stream with the reason, and marks the submitters' tracking records ``received``. A dead
+consumer's pending entries are reclaimed after ``ingester_min_idle_ms``; an entry delivered
+``ingester_max_deliveries`` times without being resolved is parked as a dead letter.
+
+Outages: with PostgreSQL down the batch is kept and retried (nothing acknowledged, intake goes
+on queueing); with Redis down the loop waits. Both heal without a restart.
 """
 
 from __future__ import annotations
@@ -11,17 +16,39 @@ import os
 import signal
 import socket
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
+import psycopg
 import redis
+from sqlalchemy.orm import Session
 
+from services.review import ingest_repository, publisher
 from services.review.config import ReviewSettings
+from services.review.deadletters import park
+from services.review.ingest import Entry, Outcome, commit_batch, parse
+from shared.contracts.submissions import SubmissionStatus, status_key
+from shared.db import make_engine, make_sessionmaker, tenant_session
 from shared.logging import get_logger
 
 HEARTBEAT_TTL = 30
+log = get_logger("review.ingester")
+
+# Moves a tracking record from queued to received; a record that has moved further on, or has
+# expired, is left alone.
+MARK_RECEIVED_LUA = """
+if redis.call('HGET', KEYS[1], 's') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 's', ARGV[2])
+end
+return 1
+"""
 
 
 def consumer_name() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}"
+    # A pod restarted in place keeps its name and so finds its own pending entries at once.
+    return os.environ.get("INGESTER_CONSUMER") or f"{socket.gethostname()}-{os.getpid()}"
 
 
 def ensure_group(client: redis.Redis, stream: str, group: str) -> None:
@@ -32,26 +59,182 @@ def ensure_group(client: redis.Redis, stream: str, group: str) -> None:
             raise
 
 
+class Ingester:
+    def __init__(self, settings: ReviewSettings, client: redis.Redis, stop: threading.Event | None = None) -> None:
+        self.settings = settings
+        self.redis = client
+        self.stop = stop or threading.Event()
+        self.name = consumer_name()
+        self.stream = settings.submissions_stream
+        self.group = settings.ingester_group
+        self._pg: psycopg.Connection[Any] | None = None
+        self._own_pending = True  # on start, and after a failure: re-read what we were given
+        self._last_reclaim = 0.0
+        self._mark = self.redis.register_script(MARK_RECEIVED_LUA)
+        self.committed = 0
+
+    # --- connections -----------------------------------------------------------------------------
+
+    def pg(self) -> psycopg.Connection[Any]:
+        if self._pg is None or self._pg.closed:
+            self._pg = ingest_repository.connect(self.settings.runtime_database_url)
+        return self._pg
+
+    def close(self) -> None:
+        if self._pg is not None:
+            self._pg.close()
+            self._pg = None
+
+    # --- one step ------------------------------------------------------------------------------------
+
+    def step(self, block_ms: int | None = None) -> int:
+        """Read one batch (own pending first, then reclaimed, then new) and resolve it. Returns
+        the number of entries resolved."""
+        s = self.settings
+        entries: list[tuple[Any, dict[Any, Any]]] = []
+        if self._own_pending:
+            entries = self._read("0", block_ms=None)
+            if not entries:
+                self._own_pending = False
+        if not entries and time.monotonic() - self._last_reclaim >= s.ingester_reclaim_every_seconds:
+            self._last_reclaim = time.monotonic()
+            self._expire_poison()
+            entries = self._reclaim()
+        if not entries:
+            entries = self._read(">", block_ms=s.ingester_block_ms if block_ms is None else block_ms)
+        if not entries:
+            return 0
+        ok, poison = parse(entries)
+        outcome = self._commit(ok)
+        if outcome is None:
+            self._own_pending = True  # stopped while PostgreSQL was away: the entries stay pending
+            return 0
+        outcome.rejected += poison
+        self._finish(entries, ok, outcome)
+        return len(entries)
+
+    def _read(self, cursor: str, *, block_ms: int | None) -> list[tuple[Any, dict[Any, Any]]]:
+        res: Any = self.redis.xreadgroup(
+            self.group, self.name, {self.stream: cursor}, count=self.settings.ingester_batch, block=block_ms
+        )
+        if not res:
+            return []
+        return [(sid, fields) for sid, fields in res[0][1] if fields]
+
+    def _reclaim(self) -> list[tuple[Any, dict[Any, Any]]]:
+        """Entries a dead consumer left pending for longer than the idle limit become ours."""
+        res: Any = self.redis.xautoclaim(
+            self.stream,
+            self.group,
+            self.name,
+            min_idle_time=self.settings.ingester_min_idle_ms,
+            start_id="0-0",
+            count=self.settings.ingester_batch,
+        )
+        claimed = [(sid, fields) for sid, fields in res[1] if fields]
+        if claimed:
+            log.warning("reclaimed pending entries", count=len(claimed))
+        return claimed
+
+    def _expire_poison(self) -> None:
+        """An entry delivered too many times (it crashes every consumer that takes it) is parked."""
+        limit = self.settings.ingester_max_deliveries
+        rows: Any = self.redis.xpending_range(
+            self.stream, self.group, min="-", max="+", count=self.settings.ingester_batch,
+            idle=self.settings.ingester_min_idle_ms,
+        )  # fmt: skip
+        for p in rows:
+            if p["times_delivered"] < limit:
+                continue
+            sid = p["message_id"]
+            found: Any = self.redis.xrange(self.stream, min=sid, max=sid)
+            raw = found[0][1].get(b"m", b"") if found else b""
+            park(
+                self.redis,
+                self.settings,
+                [
+                    (
+                        sid.decode() if isinstance(sid, bytes) else sid,
+                        raw,
+                        f"Đã giao {p['times_delivered']} lần mà không ghi được",
+                    )
+                ],
+                ack_ids=[sid],
+            )
+
+    def _commit(self, ok: list[Entry]) -> Outcome | None:
+        delay = 0.2
+        while True:
+            try:
+                return commit_batch(self.pg(), ok)
+            except psycopg.OperationalError as exc:
+                log.warning("postgresql unavailable, batch kept for retry", error=type(exc).__name__, entries=len(ok))
+                self.close()
+                if self.stop.wait(delay):
+                    return None
+                delay = min(delay * 2, 5.0)
+
+    def _finish(self, entries: list[tuple[Any, dict[Any, Any]]], ok: list[Entry], outcome: Outcome) -> None:
+        """After the commit: dead letters, acknowledgement and deletion in one MULTI (so an entry
+        is never acknowledged without its dead letter), then the tracking records."""
+        ids = [sid for sid, _ in entries]
+        park(self.redis, self.settings, outcome.rejected, ack_ids=ids)
+        pipe = self.redis.pipeline(transaction=False)
+        for code in outcome.done:
+            self._mark(
+                keys=[status_key(code)],
+                args=[SubmissionStatus.queued.value, SubmissionStatus.received.value],
+                client=pipe,
+            )
+        pipe.execute()
+        self.committed += len(outcome.inserted)
+        if outcome.inserted or outcome.rejected:
+            log.info(
+                "batch committed",
+                inserted=len(outcome.inserted),
+                duplicates=len(outcome.duplicates),
+                dead_letters=len(outcome.rejected),
+            )
+
+    # --- the process ----------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        s = self.settings
+        engine = make_engine(s.runtime_database_url, pool_size=1)
+        factory = make_sessionmaker(engine)
+
+        @contextmanager
+        def scope(tenant_id: int | None) -> Iterator[Session]:
+            with tenant_session(factory, tenant_id) as session:
+                yield session
+
+        next_chores = 0.0
+        while not self.stop.is_set():
+            try:
+                if time.monotonic() >= next_chores:
+                    ensure_group(self.redis, self.stream, self.group)
+                    self.redis.set(f"review:ingester:heartbeat:{self.name}", "1", ex=HEARTBEAT_TTL)
+                    try:
+                        publisher.publish(self.redis, publisher.build_snapshot(scope))
+                    except Exception as exc:  # noqa: BLE001 - the directory can wait; ingesting cannot
+                        log.warning("directory not published", error=type(exc).__name__)
+                    next_chores = time.monotonic() + HEARTBEAT_TTL / 3
+                self.step()
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                log.warning("redis unavailable", error=type(exc).__name__)
+                self._own_pending = True
+                self.stop.wait(1)
+        self.close()
+        engine.dispose()
+        log.info("ingester stopped")
+
+
 def main() -> None:
     settings = ReviewSettings()
-    log = get_logger("review.ingester")
-    client = redis.Redis.from_url(settings.redis_url)
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=2)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    name = consumer_name()
-    while not stop.is_set():
-        try:
-            ensure_group(client, settings.submissions_stream, settings.ingester_group)
-            break
-        except redis.ConnectionError:
-            log.warning("redis unreachable, retrying")
-            stop.wait(1)
-    log.info("ingester ready", stream=settings.submissions_stream, group=settings.ingester_group, consumer=name)
-    while not stop.is_set():
-        try:
-            client.set(f"review:ingester:heartbeat:{name}", "1", ex=HEARTBEAT_TTL)
-        except redis.ConnectionError:
-            log.warning("redis unreachable")
-        stop.wait(HEARTBEAT_TTL / 3)
-    log.info("ingester stopped")
+    ingester = Ingester(settings, client, stop)
+    log.info("ingester ready", stream=ingester.stream, group=ingester.group, consumer=ingester.name)
+    ingester.run()

@@ -20,7 +20,9 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -145,3 +147,54 @@ class Campaign(Base):
     applied_to: Mapped[dt.date | None] = mapped_column(Date)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SubmissionState(StrEnum):
+    """Where an initiative is in its tenant's review. Issue #4's workflow adds the later states;
+    ``received`` is what the ingester writes."""
+
+    received = "received"
+
+
+class Submission(Base):
+    """An initiative as committed from the ``submissions`` stream, under its tenant.
+
+    The ID number and the phone are stored encrypted (AES-GCM, sealed by intake) beside their
+    keyed hashes; nothing here holds them in clear. ``tracking_code`` is unique per tenant, so a
+    redelivered stream entry inserts nothing twice.
+    """
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "tracking_code"),
+        ForeignKeyConstraint(["tenant_id", "unit_id"], ["units.tenant_id", "units.id"]),
+        Index("ix_submissions_tenant_unit", "tenant_id", "unit_id", "status"),
+        Index("ix_submissions_tenant_phone", "tenant_id", "phone_hash"),
+    )
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tracking_code: Mapped[str] = mapped_column(String(20))
+    submission_id: Mapped[str] = mapped_column(String(32))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    unit_id: Mapped[int] = mapped_column(BigInteger)
+    full_name: Mapped[str] = mapped_column(Text)
+    id_number_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    id_number_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    phone_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    phone_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    idea_group: Mapped[str] = mapped_column(String(16))
+    field: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+    birth_year: Mapped[int | None] = mapped_column(SmallInteger)
+    position: Mapped[str | None] = mapped_column(Text)
+    workplace: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    applied_from: Mapped[str | None] = mapped_column(Text)
+    benefit: Mapped[str | None] = mapped_column(Text)
+    awards: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32), default=SubmissionState.received)
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    stream_id: Mapped[str] = mapped_column(String(32))

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from services.review.models import Campaign, OrgTree, Tenant, Unit
+from services.review.models import Campaign, OrgTree, Submission, Tenant, Unit
 
 
 def get_tree(session: Session, code: str) -> OrgTree | None:
@@ -149,3 +149,26 @@ def add_campaign(session: Session, campaign: Campaign) -> Campaign:
 
 def list_campaigns(session: Session) -> Sequence[Campaign]:
     return session.scalars(select(Campaign).order_by(Campaign.opens_at.desc())).all()
+
+
+def units_of_tree(session: Session, tenant_id: int, tree_id: int) -> Sequence[Unit]:
+    """Every unit of a tenant in one tree, the root first, then by kind and name."""
+    return session.scalars(
+        select(Unit)
+        .where(Unit.tenant_id == tenant_id, Unit.tree_id == tree_id)
+        .order_by(Unit.parent_id.is_not(None), Unit.kind, Unit.name)
+    ).all()
+
+
+def trees_by_id(session: Session) -> dict[int, str]:
+    return {t.id: t.code for t in session.scalars(select(OrgTree))}
+
+
+def submission_by_code(session: Session, tenant_id: int, tracking_code: str) -> tuple[Submission, Unit, Tenant] | None:
+    row = session.execute(
+        select(Submission, Unit, Tenant)
+        .join(Unit, (Unit.tenant_id == Submission.tenant_id) & (Unit.id == Submission.unit_id))
+        .join(Tenant, Tenant.id == Submission.tenant_id)
+        .where(Submission.tenant_id == tenant_id, Submission.tracking_code == tracking_code)
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])

@@ -1,0 +1,232 @@
+"""Intake's HTTP surface: reading the body within a limit, headers, status codes. The rules
+are in service.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from typing import Any
+
+import httpx
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from redis.exceptions import RedisError
+
+from services.intake import repository
+from services.intake.schemas import (
+    AcceptedOut,
+    CampaignOut,
+    Choice,
+    ErrorOut,
+    SubmissionIn,
+    TrackingOut,
+    UnitDetailOut,
+    UnitOut,
+)
+from services.intake.service import IntakeService, Tracking
+from services.intake.validation import DESCRIPTION_MAX
+from shared.contracts.submissions import FIELD_LABELS, GROUP_LABELS, normalize_tracking_code
+from shared.errors import NotFound, PayloadTooLarge, ServiceUnavailable, ValidationFailed
+from shared.pii import InvalidPersonalData, normalize_phone
+from shared.timeutil import format_vn, local, now
+
+router = APIRouter(prefix="/api/v1")
+
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (403, 404, 409, 413, 422, 429, 503)}
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+def _svc(request: Request) -> IntakeService:
+    svc: IntakeService = request.app.state.intake
+    return svc
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address; X-Forwarded-For is believed only from the trusted proxies (the
+    ingress), read right to left so that a client cannot forge its way past the limit."""
+    peer = request.client.host if request.client else "0.0.0.0"  # noqa: S104 - a placeholder, not a bind
+    trusted: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = request.app.state.trusted_proxies
+    if not trusted or not _in(peer, trusted):
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _in(hop, trusted):
+            return hop
+    return peer
+
+
+def _in(addr: str, nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        return False
+    return any(ip in n for n in nets)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """Counts the bytes as they arrive: a lying or absent Content-Length cannot make us read
+    more than ``limit``."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"Nội dung gửi lên vượt quá {limit:,} byte".replace(",", "."))
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"Nội dung gửi lên vượt quá {limit:,} byte".replace(",", "."))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.get("/campaign", response_model=CampaignOut, responses=ERRORS, summary="Đợt phát động đang phục vụ")
+async def campaign(request: Request) -> Response:
+    c = _svc(request).campaign()
+    at = now()
+    state = "upcoming" if at < c.opens_at else "closed" if at >= c.closes_at else "open"
+    return _json(
+        CampaignOut(
+            code=c.code,
+            name=c.name,
+            opens_at=local(c.opens_at),
+            closes_at=local(c.closes_at),
+            opens_at_text=format_vn(c.opens_at),
+            closes_at_text=format_vn(c.closes_at),
+            state=state,
+            server_time=local(at),
+            groups=[Choice(code=k, label=v) for k, v in GROUP_LABELS.items()],
+            fields=[Choice(code=k, label=v) for k, v in FIELD_LABELS.items()],
+            description_max=DESCRIPTION_MAX,
+        ).model_dump(mode="json")
+    )
+
+
+@router.get("/units", response_model=list[UnitOut], responses=ERRORS, summary="Các đơn vị của đợt phát động")
+async def units(request: Request) -> Response:
+    svc = _svc(request)
+    c = svc.campaign()
+    tenants = svc.require_directory().tenants(c.tree)
+    return _json([{"code": t.code, "name": t.name, "kind": t.kind} for t in tenants])
+
+
+@router.get("/units/{code}", response_model=UnitDetailOut, responses=ERRORS, summary="Đơn vị và các đơn vị trực thuộc")
+async def unit(request: Request, code: str) -> Response:
+    svc = _svc(request)
+    c = svc.campaign()
+    t = svc.require_directory().tenant(c.tree, code)
+    if t is None:
+        raise NotFound("Không tìm thấy đơn vị")
+    children = [{"code": u.code, "name": u.name, "kind": u.kind} for u in t.tenant.units if u.code != t.tenant.code]
+    return _json({"code": t.tenant.code, "name": t.tenant.name, "kind": t.tenant.kind, "children": children})
+
+
+@router.post(
+    "/submissions",
+    status_code=202,
+    response_model=AcceptedOut,
+    responses=ERRORS,
+    summary="Gửi sáng kiến",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": SubmissionIn.model_json_schema(ref_template="#/components/schemas/{model}")
+                }
+            },
+        },
+        "parameters": [
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 200},
+            }
+        ],
+    },
+)
+async def submit(request: Request) -> Response:
+    svc = _svc(request)
+    svc.check_window()
+    raw = await read_body(request, svc.settings.max_body_bytes)
+    accepted = await svc.submit(
+        raw, idempotency_key=request.headers.get("idempotency-key"), client_ip=client_ip(request)
+    )
+    body = {
+        "tracking_code": accepted.tracking_code,
+        "status": accepted.status,
+        "submitted_at": local(accepted.submitted_at).isoformat(),
+        "track_url": f"/theo-doi?ma={accepted.tracking_code}",
+    }
+    return _json(body, 202)
+
+
+@router.get(
+    "/submissions/{tracking_code}",
+    response_model=TrackingOut,
+    responses=ERRORS,
+    summary="Theo dõi kết quả",
+)
+async def track(request: Request, tracking_code: str, phone: str = Query(..., max_length=32)) -> Response:
+    svc = _svc(request)
+    not_found = NotFound("Không tìm thấy sáng kiến với mã theo dõi và số điện thoại này")
+    code = normalize_tracking_code(tracking_code)
+    try:
+        digest = svc.phone_digest(normalize_phone(phone))
+    except InvalidPersonalData as exc:
+        raise ValidationFailed([{"field": "phone", "message": str(exc)}]) from None
+    if code is None:
+        raise not_found
+    try:
+        record = await repository.read_status(request.app.state.redis, code)
+    except (OSError, RedisError):
+        record = None
+    if record is not None:
+        t = svc.tracking(code, record, digest)
+    else:
+        t = await _ask_review(request, code, digest)
+    return _json(_tracking_out(t))
+
+
+def _tracking_out(t: Tracking) -> dict[str, Any]:
+    return TrackingOut(
+        tracking_code=t.tracking_code,
+        status=t.status,
+        status_label=t.status_label,
+        unit=t.unit,
+        unit_name=t.unit_name,
+        subunit=t.subunit,
+        subunit_name=t.subunit_name,
+        title=t.title,
+        submitted_at=t.submitted_at,
+    ).model_dump(mode="json")
+
+
+async def _ask_review(request: Request, code: str, digest: str) -> Tracking:
+    """The Redis record has expired (or Redis lost it): review holds the truth."""
+    client: httpx.AsyncClient = request.app.state.review
+    try:
+        r = await client.get(f"/api/v1/tracking/{code}", headers={"X-Phone-Digest": digest})
+    except httpx.HTTPError:
+        raise ServiceUnavailable("Chưa tra cứu được kết quả, vui lòng thử lại sau", retry_after=10) from None
+    if r.status_code == 404:
+        raise NotFound("Không tìm thấy sáng kiến với mã theo dõi và số điện thoại này")
+    if r.status_code != 200:
+        raise ServiceUnavailable("Chưa tra cứu được kết quả, vui lòng thử lại sau", retry_after=10)
+    d = r.json()
+    submitted = d.get("submitted_at")
+    return Tracking(
+        tracking_code=code,
+        status=d["status"],
+        status_label=d["status_label"],
+        unit=d.get("unit"),
+        unit_name=d.get("unit_name"),
+        subunit=d.get("subunit"),
+        subunit_name=d.get("subunit_name"),
+        title=d.get("title"),
+        submitted_at=dt.datetime.fromisoformat(submitted) if submitted else None,
+    )

@@ -1,0 +1,211 @@
+"""Intake's storage is Redis alone: the stream, the tracking records, idempotency keys and rate
+counters. Each submission is one Lua call (atomic: nothing half-written), and the calls of many
+concurrent requests travel to Redis in one pipelined round trip (:class:`StreamAppender`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError, RedisError
+
+from shared.contracts.directory import DIRECTORY_KEY, DIRECTORY_VERSION_KEY
+from shared.contracts.submissions import status_key
+
+# KEYS: stream, status, idempotency ("" when absent), ip counter, phone counter
+# ARGV: message, high-water, status ttl, idempotency value, idempotency ttl, ip limit,
+#       phone limit, window, then the status record's fields as name/value pairs
+ACCEPT_LUA = """
+if KEYS[3] ~= '' then
+  local seen = redis.call('GET', KEYS[3])
+  if seen then
+    local sep = string.find(seen, '|', 1, true)
+    if string.sub(seen, 1, sep - 1) == ARGV[4] then
+      return {'replay', string.sub(seen, sep + 1)}
+    end
+    return {'idem_conflict', ''}
+  end
+end
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[2]) then
+  return {'full', ''}
+end
+local n = redis.call('INCR', KEYS[4])
+if n == 1 then redis.call('EXPIRE', KEYS[4], ARGV[8]) end
+if n > tonumber(ARGV[6]) then return {'rate_ip', ''} end
+n = redis.call('INCR', KEYS[5])
+if n == 1 then redis.call('EXPIRE', KEYS[5], ARGV[8]) end
+if n > tonumber(ARGV[7]) then return {'rate_phone', ''} end
+if redis.call('EXISTS', KEYS[2]) == 1 then return {'collision', ''} end
+local id = redis.call('XADD', KEYS[1], '*', 'm', ARGV[1])
+local fields = {}
+for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[2], unpack(fields))
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+if KEYS[3] ~= '' then
+  local code = string.sub(KEYS[2], 5)
+  redis.call('SET', KEYS[3], ARGV[4] .. '|' .. code, 'EX', ARGV[5])
+end
+return {'ok', id}
+"""
+ACCEPT_SHA = hashlib.sha1(ACCEPT_LUA.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1
+
+
+class QueueUnavailable(Exception):
+    """Redis did not answer: nothing was queued."""
+
+
+@dataclass(frozen=True)
+class AcceptCall:
+    stream: str
+    status_key: str
+    idempotency_key: str
+    ip_key: str
+    phone_key: str
+    message: bytes
+    high_water: int
+    status_ttl: int
+    idempotency_value: str
+    idempotency_ttl: int
+    ip_limit: int
+    phone_limit: int
+    window: int
+    status_fields: Sequence[str | bytes]
+
+    def args(self) -> list[Any]:
+        return [
+            ACCEPT_SHA,
+            5,
+            self.stream,
+            self.status_key,
+            self.idempotency_key,
+            self.ip_key,
+            self.phone_key,
+            self.message,
+            self.high_water,
+            self.status_ttl,
+            self.idempotency_value,
+            self.idempotency_ttl,
+            self.ip_limit,
+            self.phone_limit,
+            self.window,
+            *self.status_fields,
+        ]
+
+
+class StreamAppender:
+    """Gathers the Lua calls of the requests that arrive while a round trip is in flight and
+    sends them together: one pipeline per event-loop turn, not one round trip per request."""
+
+    def __init__(self, client: aioredis.Redis, *, max_batch: int = 512) -> None:
+        self.client = client
+        self.max_batch = max_batch
+        self._pending: list[tuple[AcceptCall, asyncio.Future[tuple[str, str]]]] = []
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="stream-appender")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for _, fut in self._pending:
+            if not fut.done():
+                fut.set_exception(QueueUnavailable("stopping"))
+        self._pending.clear()
+
+    async def accept(self, call: AcceptCall) -> tuple[str, str]:
+        self.start()
+        fut: asyncio.Future[tuple[str, str]] = asyncio.get_running_loop().create_future()
+        self._pending.append((call, fut))
+        self._wakeup.set()
+        return await fut
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._pending:
+                batch = self._pending[: self.max_batch]
+                del self._pending[: self.max_batch]
+                await self._send(batch)
+
+    async def _send(self, batch: list[tuple[AcceptCall, asyncio.Future[tuple[str, str]]]]) -> None:
+        todo = batch
+        for _attempt in range(2):
+            try:
+                results = await self._pipeline([c for c, _ in todo])
+            except (RedisError, OSError) as exc:
+                for _, fut in todo:
+                    if not fut.done():
+                        fut.set_exception(QueueUnavailable(type(exc).__name__))
+                return
+            retry = []
+            for (call, fut), res in zip(todo, results, strict=True):
+                if isinstance(res, NoScriptError):
+                    retry.append((call, fut))  # Redis restarted and forgot the script: nothing ran
+                elif isinstance(res, Exception):
+                    fut.set_exception(QueueUnavailable(type(res).__name__))
+                else:
+                    kind, value = res
+                    fut.set_result((_text(kind), _text(value)))
+            if not retry:
+                return
+            with contextlib.suppress(RedisError, OSError):
+                await self.client.script_load(ACCEPT_LUA)
+            todo = retry
+        for _, fut in todo:
+            if not fut.done():
+                fut.set_exception(QueueUnavailable("NoScriptError"))
+
+    async def _pipeline(self, calls: list[AcceptCall]) -> list[Any]:
+        pipe = self.client.pipeline(transaction=False)
+        for call in calls:
+            pipe.execute_command("EVALSHA", *call.args())
+        return await pipe.execute(raise_on_error=False)
+
+
+def _text(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+async def read_status(client: aioredis.Redis, tracking_code: str) -> dict[str, str] | None:
+    raw = await client.hgetall(status_key(tracking_code))
+    if not raw:
+        return None
+    return {_text(k): _text(v) for k, v in raw.items()}
+
+
+async def directory_version(client: aioredis.Redis) -> str | None:
+    v = await client.get(DIRECTORY_VERSION_KEY)
+    return _text(v) if v is not None else None
+
+
+async def directory_snapshot(client: aioredis.Redis) -> bytes | None:
+    v = await client.get(DIRECTORY_KEY)
+    if v is None:
+        return None
+    return v.encode() if isinstance(v, str) else bytes(v)
+
+
+async def stream_length(client: aioredis.Redis, stream: str) -> int:
+    return int(await client.xlen(stream))
+
+
+async def is_durable(client: aioredis.Redis) -> bool:
+    """Does this Redis keep the stream across a restart? (appendonly) — logged at start-up."""
+    try:
+        cfg = await client.config_get("appendonly")
+    except RedisError:
+        return False
+    return _text(cfg.get("appendonly", "no")) == "yes"

@@ -1,0 +1,178 @@
+"""The submission form's rules, with a Vietnamese message per field.
+
+Pure functions (no I/O): intake's service calls them before anything is queued. Messages name
+the field and never repeat what was typed (an ID number or phone must not reach a log or a
+screen in clear).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from shared.contracts.submissions import FIELD_LABELS, GROUP_LABELS
+from shared.pii import InvalidPersonalData, normalize_id_number, normalize_phone
+
+DESCRIPTION_MAX = 1000
+TITLE_MAX = 300
+NAME_MAX = 100
+SHORT_MAX = 200
+LONG_MAX = 1000
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s.]{2,63}$")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class CleanSubmission:
+    full_name: str
+    id_number: str
+    phone: str
+    unit: str
+    subunit: str
+    group: str
+    field: str
+    title: str
+    description: str
+    birth_year: int | None
+    position: str | None
+    workplace: str | None
+    email: str | None
+    applied_from: str | None
+    benefit: str | None
+    awards: str | None
+
+
+def nfc(s: str) -> str:
+    return unicodedata.normalize("NFC", s)
+
+
+def _line(v: str) -> str:
+    """One-line fields: NFC, runs of white space folded, trimmed."""
+    return _SPACES.sub(" ", nfc(v)).strip()
+
+
+def _text(v: str) -> str:
+    """Multi-line fields keep their line breaks; NFC so that decomposed Vietnamese (as some
+    phone keyboards send it) counts the same as composed."""
+    return "\n".join(line.rstrip() for line in nfc(v).replace("\r\n", "\n").replace("\r", "\n").split("\n")).strip()
+
+
+def validate(body: Any, *, this_year: int) -> tuple[CleanSubmission | None, list[dict[str, str]]]:
+    errors: list[dict[str, str]] = []
+
+    def err(name: str, message: str) -> None:
+        errors.append({"field": name, "message": message})
+
+    if not isinstance(body, dict):
+        return None, [{"field": "body", "message": "Nội dung gửi lên phải là một đối tượng JSON"}]
+
+    def string(name: str, label: str, *, required: bool, max_len: int, multiline: bool = False) -> str | None:
+        v = body.get(name)
+        if v is None or (isinstance(v, str) and not v.strip()):
+            if required:
+                err(name, f"{label} không được để trống")
+            return None
+        if not isinstance(v, str):
+            err(name, f"{label} phải là chuỗi ký tự")
+            return None
+        v = _text(v) if multiline else _line(v)
+        if len(v) > max_len:
+            err(name, f"{label} dài tối đa {max_len:,} ký tự (hiện có {len(v):,})".replace(",", "."))
+            return None
+        return v
+
+    full_name = string("full_name", "Họ và tên", required=True, max_len=NAME_MAX)
+    if full_name is not None and (len(full_name) < 2 or any(ch.isdigit() for ch in full_name)):
+        err("full_name", "Họ và tên phải có ít nhất 2 chữ cái và không chứa chữ số")
+        full_name = None
+
+    id_number = phone = None
+    raw_id = body.get("id_number")
+    if raw_id is None or raw_id == "":
+        err("id_number", "Số CMND/CCCD không được để trống")
+    elif not isinstance(raw_id, str):
+        err("id_number", "Số CMND/CCCD phải là chuỗi chữ số")
+    else:
+        try:
+            id_number = normalize_id_number(raw_id)
+        except InvalidPersonalData as exc:
+            err("id_number", str(exc))
+    raw_phone = body.get("phone")
+    if raw_phone is None or raw_phone == "":
+        err("phone", "Số điện thoại không được để trống")
+    elif not isinstance(raw_phone, str):
+        err("phone", "Số điện thoại phải là chuỗi chữ số")
+    else:
+        try:
+            phone = normalize_phone(raw_phone)
+        except InvalidPersonalData as exc:
+            err("phone", str(exc))
+
+    unit = string("unit", "Đơn vị", required=True, max_len=64)
+    subunit = string("subunit", "Đơn vị trực thuộc", required=True, max_len=64)
+
+    group = body.get("group")
+    if group is None or group == "":
+        err("group", "Nhóm ý tưởng không được để trống")
+    elif group not in GROUP_LABELS:
+        err("group", "Nhóm ý tưởng phải là Doanh nghiệp (doanh_nghiep) hoặc Khối cơ quan (khoi_co_quan)")
+    field = body.get("field")
+    if field is None or field == "":
+        err("field", "Lĩnh vực không được để trống")
+    elif field not in FIELD_LABELS:
+        err("field", "Lĩnh vực không có trong danh mục: " + ", ".join(FIELD_LABELS))
+
+    title = string("title", "Tên sáng kiến", required=True, max_len=TITLE_MAX)
+    description = string("description", "Mô tả", required=True, max_len=DESCRIPTION_MAX, multiline=True)
+
+    consent = body.get("consent")
+    if consent is not True:
+        err("consent", "Cần đồng ý cho phép sử dụng thông tin cá nhân để xét chọn sáng kiến")
+
+    birth_year = body.get("birth_year")
+    if birth_year is not None and birth_year != "":
+        if isinstance(birth_year, str) and birth_year.strip().isdigit():
+            birth_year = int(birth_year.strip())
+        if not isinstance(birth_year, int) or isinstance(birth_year, bool) or not 1930 <= birth_year <= this_year - 14:
+            err("birth_year", f"Năm sinh phải là một năm từ 1930 đến {this_year - 14}")
+            birth_year = None
+    else:
+        birth_year = None
+
+    position = string("position", "Chức vụ", required=False, max_len=SHORT_MAX)
+    workplace = string("workplace", "Đơn vị công tác", required=False, max_len=SHORT_MAX)
+    email = string("email", "Thư điện tử", required=False, max_len=254)
+    if email is not None and not _EMAIL.match(email):
+        err("email", "Thư điện tử không đúng định dạng (ví dụ: ten@congdoan.vn)")
+        email = None
+    applied_from = string("applied_from", "Thời gian áp dụng", required=False, max_len=100)
+    benefit = string("benefit", "Hiệu quả, giá trị làm lợi", required=False, max_len=LONG_MAX, multiline=True)
+    awards = string("awards", "Danh hiệu thi đua, khen thưởng", required=False, max_len=LONG_MAX, multiline=True)
+
+    if errors:
+        return None, errors
+    assert full_name and id_number and phone and unit and subunit and title and description
+    return (
+        CleanSubmission(
+            full_name=full_name,
+            id_number=id_number,
+            phone=phone,
+            unit=unit,
+            subunit=subunit,
+            group=str(group),
+            field=str(field),
+            title=title,
+            description=description,
+            birth_year=birth_year,
+            position=position,
+            workplace=workplace,
+            email=email,
+            applied_from=applied_from,
+            benefit=benefit,
+            awards=awards,
+        ),
+        [],
+    )

@@ -1,0 +1,126 @@
+"""The ``submissions`` stream: what intake appends and review's ingester commits.
+
+Personal data never crosses in clear: intake seals the ID number and the phone (AES-GCM with the
+platform's key ring, plus a keyed hash) before the entry leaves the process, so neither the
+stream, its dead letters nor an operator's ``XRANGE`` shows them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SUBMISSIONS_STREAM = "submissions"
+DEAD_LETTER_STREAM = "submissions:dead"
+INGESTER_GROUP = "review-ingester"
+MESSAGE_FIELD = b"m"  # the stream entry's one field: the JSON of SubmissionMessage
+MESSAGE_VERSION = 1
+
+# The tracking code: "<tenant id>-XXXX-XXXX" in Crockford's base32 (no I, L, O, U), so it
+# reads aloud over the phone without "is that O or zero?". The tenant prefix lets the review
+# find the row under row-level security without scanning every province.
+TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_tracking_code(tenant_id: int) -> str:
+    raw = int.from_bytes(secrets.token_bytes(5))  # 40 bits: 8 characters of base32
+    chars = "".join(TRACKING_ALPHABET[(raw >> (5 * i)) & 31] for i in range(8))
+    return f"{tenant_id}-{chars[:4]}-{chars[4:]}"
+
+
+_CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
+
+
+def normalize_tracking_code(raw: str) -> str | None:
+    """What a person types or reads back ("38 k7m4 q2xp", "38-K7M4-Q2XP") to the canonical
+    form, or None when it cannot be a tracking code."""
+    s = "".join(ch for ch in (raw or "").upper() if ch.isalnum() and ch.isascii())
+    digits = len(s) - 8
+    if digits < 1 or digits > 3 or not s[:digits].isdigit():
+        return None
+    body = s[digits:].translate(_CONFUSABLE)
+    if any(ch not in TRACKING_ALPHABET for ch in body):
+        return None
+    return f"{int(s[:digits])}-{body[:4]}-{body[4:]}"
+
+
+def tenant_id_of(tracking_code: str) -> int:
+    return int(tracking_code.split("-", 1)[0])
+
+
+def status_key(tracking_code: str) -> str:
+    """Redis hash intake writes at acceptance and review updates as the submission moves."""
+    return f"sub:{tracking_code}"
+
+
+class Group(StrEnum):
+    doanh_nghiep = "doanh_nghiep"
+    khoi_co_quan = "khoi_co_quan"
+
+
+GROUP_LABELS: dict[str, str] = {
+    "doanh_nghiep": "Doanh nghiệp",
+    "khoi_co_quan": "Khối cơ quan",
+}
+
+# Lĩnh vực of the circulars; "khac" because every field of social life is accepted.
+FIELD_LABELS: dict[str, str] = {
+    "san_xuat": "Sản xuất có giá trị làm lợi cao",
+    "san_pham_moi": "Tạo ra sản phẩm mới",
+    "an_toan_moi_truong": "An toàn vệ sinh lao động, bảo vệ môi trường",
+    "cai_cach_hanh_chinh": "Cải cách hành chính, xây dựng Đảng và hệ thống chính trị, quản lý, điều hành",
+    "cong_dong": "Vì cộng đồng (y tế, giáo dục)",
+    "khac": "Khác",
+}
+
+
+class SubmissionStatus(StrEnum):
+    queued = "queued"  # accepted by intake, in the stream
+    received = "received"  # committed by review under its tenant
+
+
+STATUS_LABELS: dict[str, str] = {
+    "queued": "Đã tiếp nhận, đang chuyển đến đơn vị",
+    "received": "Đơn vị đã nhận sáng kiến",
+}
+
+
+class SealedField(BaseModel):
+    """An encrypted personal value: ciphertext (key id inside) and its keyed hash."""
+
+    model_config = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
+
+    ct: bytes
+    h: bytes
+
+
+class SubmissionMessage(BaseModel):
+    """One accepted submission, already validated and normalised by intake."""
+
+    model_config = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
+
+    v: int = MESSAGE_VERSION
+    submission_id: str = Field(min_length=32, max_length=32)  # uuid4 hex, unique forever
+    tracking_code: str = Field(min_length=6, max_length=20)
+    campaign: str
+    tenant_id: int
+    tenant: str
+    subunit: str
+    full_name: str
+    id_number: SealedField
+    phone: SealedField
+    group: Group
+    field: str
+    title: str
+    description: str
+    birth_year: int | None = None
+    position: str | None = None
+    workplace: str | None = None
+    email: str | None = None
+    applied_from: str | None = None
+    benefit: str | None = None
+    awards: str | None = None
+    submitted_at: dt.datetime
