@@ -30,6 +30,9 @@ from shared.migrations import upgrade_all
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Servers of the intake/review stack and the ingester, shared by tests/intake and tests/review.
+pytest_plugins = ["tests.support.stack"]
+
 
 @pytest.fixture(scope="session")
 def managed() -> Iterator[Managed]:

@@ -23,6 +23,9 @@ LONG_MAX = 1000
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s.]{2,63}$")
 _SPACES = re.compile(r"\s+")
+# Control characters other than line breaks and tabs: invisible, and NUL cannot be stored in
+# PostgreSQL text at all (the ingester would refuse the entry).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class CleanSubmission:
 
 
 def nfc(s: str) -> str:
-    return unicodedata.normalize("NFC", s)
+    return unicodedata.normalize("NFC", _CONTROL.sub("", s))
 
 
 def _line(v: str) -> str:
@@ -71,14 +74,14 @@ def validate(body: Any, *, this_year: int) -> tuple[CleanSubmission | None, list
 
     def string(name: str, label: str, *, required: bool, max_len: int, multiline: bool = False) -> str | None:
         v = body.get(name)
-        if v is None or (isinstance(v, str) and not v.strip()):
+        if v is not None and not isinstance(v, str):
+            err(name, f"{label} phải là chuỗi ký tự")
+            return None
+        v = (_text(v) if multiline else _line(v)) if v else ""
+        if not v:
             if required:
                 err(name, f"{label} không được để trống")
             return None
-        if not isinstance(v, str):
-            err(name, f"{label} phải là chuỗi ký tự")
-            return None
-        v = _text(v) if multiline else _line(v)
         if len(v) > max_len:
             err(name, f"{label} dài tối đa {max_len:,} ký tự (hiện có {len(v):,})".replace(",", "."))
             return None

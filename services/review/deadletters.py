@@ -46,7 +46,16 @@ def park(
     pipe = client.pipeline(transaction=True)
     at = now().isoformat()
     for sid, raw, reason in rejected:
-        pipe.xadd(DEAD_LETTER_STREAM, {MESSAGE_FIELD: raw, b"reason": reason, b"source_id": sid, b"failed_at": at})
+        pipe.xadd(
+            DEAD_LETTER_STREAM,
+            {
+                MESSAGE_FIELD: raw,
+                b"reason": reason,
+                b"source_id": sid,
+                b"source_stream": settings.submissions_stream,
+                b"failed_at": at,
+            },
+        )
     if ack_ids:
         pipe.xack(settings.submissions_stream, settings.ingester_group, *ack_ids)
         pipe.xdel(settings.submissions_stream, *ack_ids)
@@ -89,8 +98,10 @@ def replay(client: redis.Redis, settings: ReviewSettings, letter_id: str) -> str
         raise NotFound("Không tìm thấy tin lỗi này")
     _, fields = found[0]
     raw = fields.get(MESSAGE_FIELD) or b""
+    # Back to the stream it came from (a test or a second campaign may run its own stream).
+    source = _s(fields.get(b"source_stream") or settings.submissions_stream)
     pipe = client.pipeline(transaction=True)
-    pipe.xadd(settings.submissions_stream, {MESSAGE_FIELD: raw, b"replay_of": letter_id})
+    pipe.xadd(source, {MESSAGE_FIELD: raw, b"replay_of": letter_id})
     pipe.xdel(DEAD_LETTER_STREAM, letter_id)
     new_id, _ = pipe.execute()
     return _s(new_id)

@@ -62,3 +62,18 @@ def test_phone_and_id_are_sealed_with_the_platform_key(
     cipher = PiiCipher.from_settings(settings)
     assert cipher.open(bytes(enc.id_number_enc), kind="id_number") == "001203004567"
     assert cipher.open(bytes(enc.phone_enc), kind="phone") == "0912345678"
+
+
+def test_tracking_falls_back_to_review_when_redis_forgot(
+    intake: Server, ingester: Ingester, redis_url: str
+) -> None:
+    code = httpx.post(f"{intake.url}/api/v1/submissions", json=form(phone="0911222333")).json()["tracking_code"]
+    drain(ingester)
+    redis.Redis.from_url(redis_url).delete(f"sub:{code}")  # expired, or a Redis without persistence restarted
+    r = httpx.get(f"{intake.url}/api/v1/submissions/{code}", params={"phone": "0911 222 333"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "received" and body["status_label"] == "Đơn vị đã nhận sáng kiến"
+    assert body["unit_name"] == "Liên đoàn Lao động tỉnh Cao Bằng" and body["subunit"] == "H045"
+    wrong = httpx.get(f"{intake.url}/api/v1/submissions/{code}", params={"phone": "0911222334"})
+    assert wrong.status_code == 404

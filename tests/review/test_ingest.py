@@ -1,0 +1,202 @@
+"""The ingester against real Redis and PostgreSQL: exactly once, dead letters with reasons,
+replay, reclaim of a dead consumer's entries, and the tracking look-up under RLS."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+
+from services.review.config import ReviewSettings
+from services.review.ingester import Ingester
+from shared.config import CommonSettings
+from shared.contracts.submissions import (
+    DEAD_LETTER_STREAM,
+    SealedField,
+    SubmissionMessage,
+    new_tracking_code,
+)
+from shared.pii import PiiCipher
+from shared.timeutil import now
+from tests.support.stack import Server, drain
+
+ADMIN = {"Authorization": "Bearer test-admin-token"}
+
+
+def message(settings: CommonSettings, **over: Any) -> SubmissionMessage:
+    cipher = PiiCipher.from_settings(settings)
+    idn, ph = cipher.seal("001203004567", kind="id_number"), cipher.seal("0912345678", kind="phone")
+    fields: dict[str, Any] = {
+        "submission_id": uuid.uuid4().hex,
+        "tracking_code": new_tracking_code(38),
+        "campaign": "75k-demo",
+        "tenant_id": 38,
+        "tenant": "thanh-hoa",
+        "subunit": "N-YT",
+        "full_name": "Lê Văn Tâm",
+        "id_number": SealedField(ct=idn.ciphertext, h=idn.digest),
+        "phone": SealedField(ct=ph.ciphertext, h=ph.digest),
+        "group": "doanh_nghiep",
+        "field": "san_xuat",
+        "title": "Cải tiến dây chuyền đóng gói",
+        "description": "Giảm 12% thời gian đóng gói.",
+        "submitted_at": now(),
+    }
+    fields.update(over)
+    return SubmissionMessage(**fields)
+
+
+def add(client: redis.Redis, stream: str, payload: bytes) -> str:
+    return client.xadd(stream, {b"m": payload}).decode()  # type: ignore[union-attr]  # bytes from a bytes client
+
+
+@pytest.fixture
+def rds(review_settings: ReviewSettings) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(review_settings.redis_url)
+    client.delete(DEAD_LETTER_STREAM)
+    yield client
+    client.delete(DEAD_LETTER_STREAM)
+
+
+def rows(settings: CommonSettings, code: str) -> int:
+    engine = create_engine(settings.database_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as c:  # the admin role: a superuser, not bound by RLS, for checking
+        n = c.execute(text("SELECT count(*) FROM review.submissions WHERE tracking_code = :c"), {"c": code}).scalar()
+    engine.dispose()
+    return int(n or 0)
+
+
+def test_redelivered_entry_is_committed_once(ingester: Ingester, rds: redis.Redis, settings: CommonSettings) -> None:
+    drain(ingester)
+    m = message(settings)
+    payload = m.model_dump_json().encode()
+    add(rds, ingester.stream, payload)
+    add(rds, ingester.stream, payload)  # the same entry again (a producer retry, a replay)
+    drain(ingester)
+    add(rds, ingester.stream, payload)  # and once more, in a later batch
+    drain(ingester)
+    assert rows(settings, m.tracking_code) == 1
+    assert rds.xpending(ingester.stream, ingester.group)["pending"] == 0
+    assert rds.xlen(DEAD_LETTER_STREAM) == 0
+    assert rds.xlen(ingester.stream) == 0  # acknowledged entries are deleted: the stream holds only work
+
+
+def test_poison_and_refused_entries_become_dead_letters(
+    ingester: Ingester, rds: redis.Redis, settings: CommonSettings
+) -> None:
+    drain(ingester)
+    good = message(settings)
+    collision = message(settings, tracking_code=good.tracking_code)  # same code, another submission
+    unknown_unit = message(settings, subunit="KHONG-CO")
+    add(rds, ingester.stream, b"{not json")
+    add(rds, ingester.stream, good.model_dump_json().encode())
+    add(rds, ingester.stream, unknown_unit.model_dump_json().encode())
+    drain(ingester)
+    add(rds, ingester.stream, collision.model_dump_json().encode())
+    drain(ingester)
+    assert rows(settings, good.tracking_code) == 1
+    reasons = sorted(f[b"reason"].decode() for _, f in rds.xrange(DEAD_LETTER_STREAM))
+    assert len(reasons) == 3
+    assert any(r.startswith("Không đọc được nội dung tin") for r in reasons)
+    assert any("Không tìm thấy đơn vị trực thuộc “KHONG-CO” của đơn vị “thanh-hoa”" in r for r in reasons)
+    assert any(f"Mã theo dõi {good.tracking_code} đã thuộc về một sáng kiến khác" == r for r in reasons)
+    assert rds.xpending(ingester.stream, ingester.group)["pending"] == 0
+
+
+def test_admin_sees_dead_letters_and_replays_after_the_fix(
+    ingester: Ingester, rds: redis.Redis, settings: CommonSettings, review_server: Server
+) -> None:
+    drain(ingester)
+    m = message(settings, subunit="MOI-2026")
+    add(rds, ingester.stream, m.model_dump_json().encode())
+    drain(ingester)
+    assert httpx.get(review_server.url + "/api/v1/admin/dead-letters").status_code == 401
+    bad = {"Authorization": "Bearer wrong"}
+    assert httpx.get(review_server.url + "/api/v1/admin/dead-letters", headers=bad).status_code == 401
+    listed = httpx.get(review_server.url + "/api/v1/admin/dead-letters", headers=ADMIN).json()
+    assert listed["total"] == 1
+    item = listed["items"][0]
+    assert item["tracking_code"] == m.tracking_code and item["subunit"] == "MOI-2026"
+    assert "0912345678" not in str(listed) and "001203004567" not in str(listed)
+
+    engine = create_engine(settings.database_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.begin() as c:  # the fix: the new unit is added to Thanh Hóa's 2021 tree
+            c.execute(
+                text(
+                    "INSERT INTO review.units (tenant_id, tree_id, code, name, kind, valid_from) "
+                    "SELECT 38, t.id, 'MOI-2026', 'Công đoàn cơ sở mới', 'grassroots', '2021-01-01' "
+                    "FROM review.org_trees t WHERE t.code = '2021'"
+                )
+            )
+        r = httpx.post(f"{review_server.url}/api/v1/admin/dead-letters/{item['id']}/replay", headers=ADMIN)
+        assert r.status_code == 200, r.text
+        assert rds.xlen(DEAD_LETTER_STREAM) == 0
+        drain(ingester)
+        assert [f[b"reason"] for _, f in rds.xrange(DEAD_LETTER_STREAM)] == []
+        assert rows(settings, m.tracking_code) == 1
+        missing = httpx.post(f"{review_server.url}/api/v1/admin/dead-letters/{item['id']}/replay", headers=ADMIN)
+        assert missing.status_code == 404
+    finally:
+        with engine.begin() as c:
+            c.execute(text("DELETE FROM review.submissions WHERE tenant_id = 38 AND tracking_code = :c"), {"c": m.tracking_code})
+            c.execute(text("DELETE FROM review.units WHERE tenant_id = 38 AND code = 'MOI-2026'"))
+        engine.dispose()
+
+
+def test_dead_consumers_entries_are_reclaimed(
+    ingester: Ingester, rds: redis.Redis, settings: CommonSettings, review_settings: ReviewSettings
+) -> None:
+    drain(ingester)
+    m = message(settings)
+    add(rds, ingester.stream, m.model_dump_json().encode())
+    dead = Ingester(review_settings, rds)
+    dead.name = "da-chet"
+    assert len(dead._read(">", block_ms=None)) == 1  # delivered, then the consumer dies before committing
+    assert ingester.step(block_ms=10) == 0 or rows(settings, m.tracking_code) == 0
+    time.sleep(review_settings.ingester_min_idle_ms / 1000 + 0.3)
+    ingester._last_reclaim = 0.0
+    drain(ingester)
+    assert rows(settings, m.tracking_code) == 1
+    assert rds.xpending(ingester.stream, ingester.group)["pending"] == 0
+
+
+def test_entry_that_keeps_failing_is_parked(
+    ingester: Ingester, rds: redis.Redis, settings: CommonSettings, review_settings: ReviewSettings
+) -> None:
+    drain(ingester)
+    m = message(settings)
+    sid = add(rds, ingester.stream, m.model_dump_json().encode())
+    rds.xreadgroup(ingester.group, "c0", {ingester.stream: ">"}, count=1)
+    for i in range(review_settings.ingester_max_deliveries):  # every consumer that takes it dies
+        rds.xclaim(ingester.stream, ingester.group, f"c{i + 1}", min_idle_time=0, message_ids=[sid])
+    time.sleep(review_settings.ingester_min_idle_ms / 1000 + 0.3)
+    ingester._last_reclaim = 0.0
+    drain(ingester)
+    letters = rds.xrange(DEAD_LETTER_STREAM)
+    assert len(letters) == 1 and letters[0][1][b"reason"].decode().startswith("Đã giao")
+    assert rows(settings, m.tracking_code) == 0
+    assert rds.xpending(ingester.stream, ingester.group)["pending"] == 0
+
+
+def test_review_lookup_is_scoped_to_the_code_tenant(
+    ingester: Ingester, rds: redis.Redis, settings: CommonSettings, review_server: Server
+) -> None:
+    drain(ingester)
+    m = message(settings)
+    add(rds, ingester.stream, m.model_dump_json().encode())
+    drain(ingester)
+    digest = PiiCipher.from_settings(settings).digest("0912345678", kind="phone").hex()
+    ok = httpx.get(f"{review_server.url}/api/v1/tracking/{m.tracking_code}", headers={"X-Phone-Digest": digest})
+    assert ok.status_code == 200 and ok.json()["subunit_name"] == "Công đoàn ngành Y tế tỉnh Thanh Hóa"
+    other_tenant = "4-" + m.tracking_code.split("-", 1)[1]  # the same letters under Cao Bằng
+    r = httpx.get(f"{review_server.url}/api/v1/tracking/{other_tenant}", headers={"X-Phone-Digest": digest})
+    assert r.status_code == 404
+    r = httpx.get(f"{review_server.url}/api/v1/tracking/{m.tracking_code}", headers={"X-Phone-Digest": "00" * 32})
+    assert r.status_code == 404
