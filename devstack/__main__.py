@@ -32,10 +32,23 @@ _print_lock = threading.Lock()
 
 
 def _secrets(path: Path) -> dict[str, str]:
-    """Generated once per machine, kept under .data/ (git-ignored), reused on every run."""
-    if path.exists():
-        data: dict[str, str] = json.loads(path.read_text())
-        return data
+    """Generated once per machine, kept under .data/ (git-ignored), reused on every run; a
+    secret added by a newer version is generated and added without touching the others."""
+    data: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    fresh = {
+        "PII_ENCRYPTION_KEYS": lambda: "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "PII_HASH_KEY": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+        "S3_ACCESS_KEY": lambda: "sangkien",
+        "S3_SECRET_KEY": lambda: secrets.token_urlsafe(24),
+        "ADMIN_TOKEN": lambda: secrets.token_urlsafe(24),
+    }
+    missing = [k for k in fresh if k not in data]
+    if missing:
+        data.update({k: fresh[k]() for k in missing})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2))
+        path.chmod(0o600)
+    return data
     data = {
         "PII_ENCRYPTION_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "PII_HASH_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
@@ -145,6 +158,10 @@ def run(args: argparse.Namespace) -> int:
             "DEV_MAILBOX_DIR": str(data / "mail"),
             "PYTHONUNBUFFERED": "1",
             "BEAT_SCHEDULE_FILE": str(data / "celerybeat-schedule"),
+            # intake prints its own address in QR codes and asks review about old tracking codes
+            "PUBLIC_URL": os.environ.get("PUBLIC_URL", f"http://127.0.0.1:{ports['intake']}"),
+            "REVIEW_URL": f"http://127.0.0.1:{ports['review']}",
+            "ADMIN_TOKEN": sec["ADMIN_TOKEN"],
         }
         cli = [sys.executable, "-m", "shared.cli"]
         _run_step("migrate", [*cli, "db", "migrate"], env)
@@ -175,7 +192,9 @@ def run(args: argparse.Namespace) -> int:
         _say("")
         _say("Sáng kiến đang chạy:")
         _say(f"  Cổng nộp sáng kiến (intake)    http://127.0.0.1:{ports['intake']}/           [{status['intake']}]")
+        _say(f"  Theo dõi kết quả               http://127.0.0.1:{ports['intake']}/theo-doi")
         _say(f"  Xét chọn (review)              http://127.0.0.1:{ports['review']}/docs       [{status['review']}]")
+        _say(f"  Tin lỗi (quản trị)             sangkien review dead-letters  (ADMIN_TOKEN: {data / 'secrets.json'})")
         _say(
             f"  Báo cáo, hồ sơ (reporting)     http://127.0.0.1:{ports['reporting']}/docs       [{status['reporting']}]"
         )

@@ -12,6 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
@@ -43,6 +44,37 @@ def _start(env: dict[str, str], data: Path) -> tuple[subprocess.Popen[bytes], li
     pytest.fail("make run did not come up:\n" + "".join(lines[-60:]))
 
 
+def _submit(intake: str) -> str:
+    body = {
+        "full_name": "Hà Văn Tuấn",
+        "id_number": "038 095 001 234",
+        "phone": "0913 111 222",
+        "unit": "thanh-hoa",
+        "subunit": "N-GD",
+        "group": "khoi_co_quan",
+        "field": "cong_dong",
+        "title": "Tủ sách dùng chung cho học sinh vùng cao",
+        "description": "Quyên góp và luân chuyển sách giữa các điểm trường.",
+        "consent": True,
+    }
+    deadline = time.monotonic() + 20
+    while True:  # the directory reaches intake a moment after start-up
+        r = httpx.post(intake + "/api/v1/submissions", json=body)
+        if r.status_code != 503 or time.monotonic() > deadline:
+            assert r.status_code == 202, r.text
+            return str(r.json()["tracking_code"])
+        time.sleep(0.5)
+
+
+def _wait_status(intake: str, code: str, status: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if httpx.get(f"{intake}/api/v1/submissions/{code}", params={"phone": "0913111222"}).json()["status"] == status:
+            return True
+        time.sleep(0.3)
+    return False
+
+
 def _stop(p: subprocess.Popen[bytes]) -> str:
     p.send_signal(signal.SIGINT)
     out, _ = p.communicate(timeout=60)
@@ -59,7 +91,8 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it(pg_admin_url: str, redis
         **os.environ,
         **{k: str(v) for k, v in ports.items()},
         "DATABASE_URL": db_url,
-        "REDIS_URL": redis_url,
+        # Its own Redis database: its ingester and directory must not meet the suite's streams.
+        "REDIS_URL": redis_url.rsplit("/", 1)[0] + "/15",
     }
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     try:
@@ -74,6 +107,10 @@ def test_make_run_starts_everything_and_ctrl_c_stops_it(pg_admin_url: str, redis
             assert len(json.load(r)) == 84
         with urllib.request.urlopen(f"http://127.0.0.1:{ports['NOTIFY_PORT']}/hop-thu") as r:
             assert "Hộp thư" in r.read().decode()
+        # A worker submits on the portal of the demo campaign; the ingester commits it.
+        intake = f"http://127.0.0.1:{ports['INTAKE_PORT']}"
+        code = _submit(intake)
+        assert _wait_status(intake, code, "received", 30), "the ingester of make run did not commit"
         tail = _stop(p)
         assert p.returncode == 0, tail[-2000:]
         assert "Đã dừng." in tail
