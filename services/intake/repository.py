@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
+from prometheus_client import Histogram
 from redis.exceptions import NoScriptError, RedisError
 
 from shared.contracts.directory import DIRECTORY_KEY, DIRECTORY_VERSION_KEY
@@ -54,6 +55,13 @@ end
 return {'ok', id}
 """
 ACCEPT_SHA = hashlib.sha1(ACCEPT_LUA.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1
+
+
+BATCH_SIZE = Histogram(
+    "intake_stream_batch_size",
+    "Submissions sent to Redis in one round trip",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+)
 
 
 class QueueUnavailable(Exception):
@@ -141,6 +149,7 @@ class StreamAppender:
                 await self._send(batch)
 
     async def _send(self, batch: list[tuple[AcceptCall, asyncio.Future[tuple[str, str]]]]) -> None:
+        BATCH_SIZE.observe(len(batch))
         todo = batch
         for _attempt in range(2):
             try:

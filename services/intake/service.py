@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from prometheus_client import Counter
 
 from services.intake.config import IntakeSettings
 from services.intake.directory import Directory
@@ -56,6 +57,11 @@ class Tracking:
     subunit_name: str | None
     title: str | None
     submitted_at: dt.datetime | None
+
+
+# What became of each submission that reached the queue: ok, replay, full, rate_ip, rate_phone,
+# idem_conflict, collision, redis_unavailable. An operator on call watches full and unavailable.
+OUTCOMES = Counter("intake_submissions_total", "Submissions by outcome at the queue", ["outcome"])
 
 
 class CampaignClosed(Forbidden):
@@ -212,10 +218,12 @@ class IntakeService:
             try:
                 kind, value = await self.appender.accept(call)
             except QueueUnavailable:
+                OUTCOMES.labels("redis_unavailable").inc()
                 raise ServiceUnavailable(
                     "Hệ thống tạm thời chưa nhận được sáng kiến, vui lòng gửi lại sau ít phút",
                     retry_after=s.retry_after_seconds,
                 ) from None
+            OUTCOMES.labels(kind).inc()
             retry_after = window - int(at.timestamp()) % window
             if kind == "ok":
                 return Accepted(code, SubmissionStatus.queued.value, at)

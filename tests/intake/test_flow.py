@@ -77,3 +77,16 @@ def test_tracking_falls_back_to_review_when_redis_forgot(
     assert body["unit_name"] == "Liên đoàn Lao động tỉnh Cao Bằng" and body["subunit"] == "H045"
     wrong = httpx.get(f"{intake.url}/api/v1/submissions/{code}", params={"phone": "0911222334"})
     assert wrong.status_code == 404
+
+
+def test_outcomes_are_counted_for_operators(intake: Server) -> None:
+    def ok_count() -> float:
+        for line in httpx.get(f"{intake.url}/metrics").text.splitlines():
+            if line.startswith('intake_submissions_total{outcome="ok"}'):
+                return float(line.split()[-1])
+        return 0.0
+
+    before = ok_count()
+    assert httpx.post(f"{intake.url}/api/v1/submissions", json=form(phone="0914000111")).status_code == 202
+    assert ok_count() == before + 1
+    assert "intake_stream_batch_size_bucket" in httpx.get(f"{intake.url}/metrics").text
