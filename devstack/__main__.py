@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from devstack.embedded import Managed, ensure_postgres, ensure_redis, start_seaweedfs, start_smtp
@@ -35,7 +36,7 @@ def _secrets(path: Path) -> dict[str, str]:
     """Generated once per machine, kept under .data/ (git-ignored), reused on every run; a
     secret added by a newer version is generated and added without touching the others."""
     data: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    fresh = {
+    fresh: dict[str, Callable[[], str]] = {
         "PII_ENCRYPTION_KEYS": lambda: "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "PII_HASH_KEY": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
         "S3_ACCESS_KEY": lambda: "sangkien",
@@ -48,16 +49,6 @@ def _secrets(path: Path) -> dict[str, str]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data, indent=2))
         path.chmod(0o600)
-    return data
-    data = {
-        "PII_ENCRYPTION_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
-        "PII_HASH_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-        "S3_ACCESS_KEY": "sangkien",
-        "S3_SECRET_KEY": secrets.token_urlsafe(24),
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2))
-    path.chmod(0o600)
     return data
 
 

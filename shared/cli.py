@@ -97,6 +97,23 @@ def cmd_storage_init() -> None:
     get_logger("storage").info("bucket ready", bucket=settings.bucket, created=created)
 
 
+# The org trees the migration loads, oldest first: a newer tree supersedes the older one (ends
+# its units at the reform date, links successors); reloading an older one never undoes that.
+MIGRATE_TREES = ("2021", "2025")
+
+
+def cmd_run_migrate() -> None:
+    """`run review migrate`, the one-shot of every deployment: roles, database and every
+    service's migrations; the bucket; both org trees; the campaigns, and the directory that
+    intake serves published to Redis (a Redis error there is only a warning: the ingester
+    publishes it again every few seconds). Safe to run again."""
+    cmd_migrate()
+    cmd_storage_init()
+    review = _load("services.review.cli:main")
+    review(["load-tree", *MIGRATE_TREES])
+    review(["seed"])
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     settings = CommonSettings()
@@ -157,9 +174,7 @@ def main(argv: list[str] | None = None) -> None:
         elif role == "ingester":
             _load("services.review.ingester:main")()
         else:
-            cmd_migrate()
-            cmd_storage_init()
-            _load("services.review.cli:main")(["load-tree", "2021"])
+            cmd_run_migrate()
         return
     handlers[args.cmd]()
 

@@ -17,6 +17,7 @@ from services.intake import repository
 from services.intake.api import router
 from services.intake.config import IntakeSettings
 from services.intake.directory import Directory
+from services.intake.portal import router as portal_router
 from services.intake.repository import StreamAppender
 from services.intake.service import IntakeService
 from shared.contracts.directory import DirectorySnapshot
@@ -80,6 +81,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         "intake", checks=lambda: [redis_check(redis)], lifespan=lifespan, title="Sáng kiến — Cổng tiếp nhận"
     )
     app.include_router(router)
+    app.include_router(portal_router)
     app.state.settings = settings
     app.state.redis = redis
     app.state.intake = svc

@@ -120,12 +120,12 @@ def validate(body: Any, *, this_year: int) -> tuple[CleanSubmission | None, list
     group = body.get("group")
     if group is None or group == "":
         err("group", "Nhóm ý tưởng không được để trống")
-    elif group not in GROUP_LABELS:
+    elif not isinstance(group, str) or group not in GROUP_LABELS:  # a list or an object is unhashable
         err("group", "Nhóm ý tưởng phải là Doanh nghiệp (doanh_nghiep) hoặc Khối cơ quan (khoi_co_quan)")
     field = body.get("field")
     if field is None or field == "":
         err("field", "Lĩnh vực không được để trống")
-    elif field not in FIELD_LABELS:
+    elif not isinstance(field, str) or field not in FIELD_LABELS:
         err("field", "Lĩnh vực không có trong danh mục: " + ", ".join(FIELD_LABELS))
 
     title = string("title", "Tên sáng kiến", required=True, max_len=TITLE_MAX)

