@@ -16,7 +16,9 @@ URL = "/api/v1/submissions"
 
 
 def post(server: Server, body: object, **headers: str) -> httpx.Response:
-    return httpx.post(server.url + URL, content=orjson.dumps(body), headers={"content-type": "application/json", **headers})
+    return httpx.post(
+        server.url + URL, content=orjson.dumps(body), headers={"content-type": "application/json", **headers}
+    )
 
 
 def test_units_and_children(intake: Server) -> None:

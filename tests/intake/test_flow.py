@@ -64,9 +64,7 @@ def test_phone_and_id_are_sealed_with_the_platform_key(
     assert cipher.open(bytes(enc.phone_enc), kind="phone") == "0912345678"
 
 
-def test_tracking_falls_back_to_review_when_redis_forgot(
-    intake: Server, ingester: Ingester, redis_url: str
-) -> None:
+def test_tracking_falls_back_to_review_when_redis_forgot(intake: Server, ingester: Ingester, redis_url: str) -> None:
     code = httpx.post(f"{intake.url}/api/v1/submissions", json=form(phone="0911222333")).json()["tracking_code"]
     drain(ingester)
     redis.Redis.from_url(redis_url).delete(f"sub:{code}")  # expired, or a Redis without persistence restarted

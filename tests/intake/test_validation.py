@@ -43,7 +43,18 @@ def test_each_wrong_field_is_named_in_vietnamese() -> None:
 
 def test_missing_fields_and_wrong_types() -> None:
     errs = errors_of({"title": 5, "description": ["x"], "consent": "true"})
-    assert {"full_name", "id_number", "phone", "unit", "subunit", "group", "field", "title", "description", "consent"} <= set(errs)
+    assert {
+        "full_name",
+        "id_number",
+        "phone",
+        "unit",
+        "subunit",
+        "group",
+        "field",
+        "title",
+        "description",
+        "consent",
+    } <= set(errs)
     assert errs["title"] == "Tên sáng kiến phải là chuỗi ký tự"
     assert errors_of([1, 2]) == {"body": "Nội dung gửi lên phải là một đối tượng JSON"}
 
