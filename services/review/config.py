@@ -15,4 +15,5 @@ class ReviewSettings(CommonSettings):
     ingester_min_idle_ms: int = 30_000  # a pending entry idle this long belongs to a dead consumer
     ingester_reclaim_every_seconds: float = 5.0
     ingester_max_deliveries: int = 5
+    ingester_metrics_port: int = Field(0, description="Prometheus /metrics of the ingester process; 0: off")
     admin_token: SecretStr | None = Field(None, description="bearer token of the dead-letter administration")

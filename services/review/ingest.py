@@ -129,15 +129,19 @@ def _write(conn: psycopg.Connection[Any], entries: list[Entry]) -> Outcome:
     out = Outcome()
     for tenant, group in by_tenant.items():
         got = inserted.get(tenant, set())
-        rest = [e for e in group if e.message.tracking_code not in got]
-        out.inserted += [e.message.tracking_code for e in group if e.message.tracking_code in got]
+        rest = []
+        for e in group:
+            code = e.message.tracking_code
+            if code in got:
+                out.inserted.append(code)
+                got = got - {code}  # the same entry twice in one batch: the second is a duplicate
+            else:
+                rest.append(e)
         if not rest:
             continue
         known = repo.existing(conn, tenant, [e.message.tracking_code for e in rest])
         for e in rest:
             m = e.message
-            if m.tracking_code in got:
-                continue  # the same code twice in one batch: the first one went in
             sid = known.get(m.tracking_code)
             if sid == m.submission_id:
                 out.duplicates.append(m.tracking_code)

@@ -23,6 +23,7 @@ from typing import Any
 
 import psycopg
 import redis
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 from sqlalchemy.orm import Session
 
 from services.review import ingest_repository, publisher
@@ -34,6 +35,16 @@ from shared.db import make_engine, make_sessionmaker, tenant_session
 from shared.logging import get_logger
 
 HEARTBEAT_TTL = 30
+
+# What an operator on call watches (served on INGESTER_METRICS_PORT): a backlog that grows while
+# committed rows stay flat means PostgreSQL is away; dead letters need an administrator.
+COMMITTED = Counter("ingester_rows_committed_total", "Submissions committed (new rows)")
+DUPLICATES = Counter("ingester_duplicates_total", "Entries found already committed (redeliveries)")
+DEAD_LETTERS = Counter("ingester_dead_letters_total", "Entries parked in the dead-letter stream")
+BATCH_SECONDS = Histogram(
+    "ingester_batch_seconds", "One batch, read to acknowledged", buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+)
+BACKLOG = Gauge("ingester_stream_backlog", "Entries in the submissions stream (not yet acknowledged)")
 log = get_logger("review.ingester")
 
 # Moves a tracking record from queued to received; a record that has moved further on, or has
@@ -104,6 +115,7 @@ class Ingester:
             entries = self._read(">", block_ms=s.ingester_block_ms if block_ms is None else block_ms)
         if not entries:
             return 0
+        started = time.perf_counter()
         ok, poison = parse(entries)
         outcome = self._commit(ok)
         if outcome is None:
@@ -111,6 +123,7 @@ class Ingester:
             return 0
         outcome.rejected += poison
         self._finish(entries, ok, outcome)
+        BATCH_SECONDS.observe(time.perf_counter() - started)
         return len(entries)
 
     def _read(self, cursor: str, *, block_ms: int | None) -> list[tuple[Any, dict[Any, Any]]]:
@@ -190,6 +203,9 @@ class Ingester:
         ids = [sid for sid, _ in entries]
         park(self.redis, self.settings, outcome.rejected, ack_ids=ids)
         self.committed += len(outcome.inserted)
+        COMMITTED.inc(len(outcome.inserted))
+        DUPLICATES.inc(len(outcome.duplicates))
+        DEAD_LETTERS.inc(len(outcome.rejected))
         if outcome.inserted or outcome.rejected:
             log.info(
                 "batch committed",
@@ -216,6 +232,7 @@ class Ingester:
                 if time.monotonic() >= next_chores:
                     ensure_group(self.redis, self.stream, self.group)
                     self.redis.set(f"review:ingester:heartbeat:{self.name}", "1", ex=HEARTBEAT_TTL)
+                    BACKLOG.set(int(self.redis.xlen(self.stream)))
                     try:
                         publisher.publish(self.redis, publisher.build_snapshot(scope))
                     except Exception as exc:  # noqa: BLE001 - the directory can wait; ingesting cannot
@@ -238,5 +255,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     ingester = Ingester(settings, client, stop)
+    if settings.ingester_metrics_port:
+        start_http_server(settings.ingester_metrics_port)
     log.info("ingester ready", stream=ingester.stream, group=ingester.group, consumer=ingester.name)
     ingester.run()

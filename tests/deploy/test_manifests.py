@@ -326,7 +326,12 @@ def test_api_ports_probes_and_services_agree(target: str) -> None:
             env = container_env(c, docs, name)
             probes = {k: c[k] for k in ("readinessProbe", "livenessProbe", "startupProbe") if k in c}
             if role != "api":
-                assert not c.get("ports"), f"{name}: `{role}` has no HTTP port"
+                # Only a metrics port, and only where the process serves one (the ingester).
+                ports = [p["containerPort"] for p in c.get("ports", [])]
+                metrics = env.get("INGESTER_METRICS_PORT")
+                assert ports == ([int(metrics)] if metrics else []), f"{name}: `{role}` ports {ports}"
+                scrape = wl["spec"]["template"]["metadata"].get("annotations", {}).get("prometheus.io/port")
+                assert scrape in (None, metrics), f"{name}: prometheus.io/port {scrape} != {metrics}"
                 assert not any("httpGet" in p for p in probes.values()), f"{name}: `{role}` serves no HTTP"
                 continue
             port = api_port(svc, env)

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import redis
+from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, text
 
 from services.review.config import ReviewSettings
@@ -74,6 +75,8 @@ def rows(settings: CommonSettings, code: str) -> int:
 
 def test_redelivered_entry_is_committed_once(ingester: Ingester, rds: redis.Redis, settings: CommonSettings) -> None:
     drain(ingester)
+    committed = REGISTRY.get_sample_value("ingester_rows_committed_total") or 0.0
+    duplicates = REGISTRY.get_sample_value("ingester_duplicates_total") or 0.0
     m = message(settings)
     payload = m.model_dump_json().encode()
     add(rds, ingester.stream, payload)
@@ -85,6 +88,8 @@ def test_redelivered_entry_is_committed_once(ingester: Ingester, rds: redis.Redi
     assert rds.xpending(ingester.stream, ingester.group)["pending"] == 0
     assert rds.xlen(DEAD_LETTER_STREAM) == 0
     assert rds.xlen(ingester.stream) == 0  # acknowledged entries are deleted: the stream holds only work
+    assert REGISTRY.get_sample_value("ingester_rows_committed_total") == committed + 1  # what operators see
+    assert REGISTRY.get_sample_value("ingester_duplicates_total") == duplicates + 2
 
 
 def test_poison_and_refused_entries_become_dead_letters(
