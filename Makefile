@@ -31,5 +31,10 @@ lint: $(STAMP)
 	$(BIN)/mypy shared services devstack
 	$(BIN)/lint-imports
 
+# Throughput and end-to-end timing against baselines measured in the same run (docs/benchmarks.md).
+bench: $(STAMP)
+	sh tools/apt-install.sh wrk
+	$(BIN)/python -m bench
+
 clean:
 	rm -rf $(VENV) .data

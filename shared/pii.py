@@ -7,7 +7,6 @@ that the hash of "0912 345 678" equals that of "+84912345678".
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import re
@@ -99,7 +98,7 @@ class PiiCipher:
 
     def digest(self, normalized: str, *, kind: str) -> bytes:
         """Keyed hash for equality look-ups; ``kind`` keeps an ID number and a phone apart."""
-        return hmac.new(self._hash_key, f"{kind}:{normalized}".encode(), hashlib.sha256).digest()
+        return hmac.digest(self._hash_key, f"{kind}:{normalized}".encode(), "sha256")
 
     def seal(self, normalized: str, *, kind: str) -> SealedValue:
         return SealedValue(self.encrypt(normalized, context=kind.encode()), self.digest(normalized, kind=kind))

@@ -4,6 +4,7 @@ are in service.py."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 from typing import Any
 
@@ -12,6 +13,8 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from redis.exceptions import RedisError
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Scope
 
 from services.intake import repository
 from services.intake.schemas import (
@@ -49,10 +52,15 @@ def client_ip(request: Request) -> str:
     """The caller's address; X-Forwarded-For is believed only from the trusted proxies (the
     ingress), read right to left so that a client cannot forge its way past the limit."""
     peer = request.client.host if request.client else "0.0.0.0"  # noqa: S104 - a placeholder, not a bind
-    trusted: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = request.app.state.trusted_proxies
+    return forwarded_client(peer, request.headers.get("x-forwarded-for", ""), request.app.state.trusted_proxies)
+
+
+def forwarded_client(
+    peer: str, forwarded_for: str, trusted: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
+) -> str:
     if not trusted or not _in(peer, trusted):
         return peer
-    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
     for hop in reversed(hops):
         if not _in(hop, trusted):
             return hop
@@ -60,27 +68,43 @@ def client_ip(request: Request) -> str:
 
 
 def _in(addr: str, nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    ip = _ip(addr)
+    return ip is not None and any(ip in n for n in nets)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _ip(addr: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """Parsed once per address (the ingress's own address comes with every request)."""
     try:
-        ip = ipaddress.ip_address(addr)
+        return ipaddress.ip_address(addr)
     except ValueError:
-        return False
-    return any(ip in n for n in nets)
+        return None
 
 
 async def read_body(request: Request, limit: int) -> bytes:
+    return await read_raw_body(request.receive, request.headers.get("content-length"), limit)
+
+
+async def read_raw_body(receive: Receive, declared: str | None, limit: int) -> bytes:
     """Counts the bytes as they arrive: a lying or absent Content-Length cannot make us read
-    more than ``limit``."""
-    declared = request.headers.get("content-length")
+    more than ``limit``. (The ASGI messages as Starlette's ``Request.stream()`` reads them.)"""
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"Nội dung gửi lên vượt quá {limit:,} byte".replace(",", "."))
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"Nội dung gửi lên vượt quá {limit:,} byte".replace(",", "."))
-        chunks.append(chunk)
-    return b"".join(chunks)
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunk = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"Nội dung gửi lên vượt quá {limit:,} byte".replace(",", "."))
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect()
 
 
 @router.get("/campaign", response_model=CampaignOut, responses=ERRORS, summary="Đợt phát động đang phục vụ")
@@ -150,19 +174,37 @@ async def unit(request: Request, code: str) -> Response:
     },
 )
 async def submit(request: Request) -> Response:
-    svc = _svc(request)
+    body = await submit_raw(request.app, request.scope, request.receive)
+    return Response(body, status_code=202, media_type="application/json")
+
+
+async def submit_raw(app: Any, scope: Scope, receive: Receive) -> bytes:
+    """The endpoint on the bare ASGI request (fastpath.py calls it directly): the JSON of the
+    202; a refusal is raised as a DomainError. Headers are read as Starlette reads them (the
+    first of each name; ASGI servers give the names in lower case)."""
+    svc: IntakeService = app.state.intake
     svc.check_window()
-    raw = await read_body(request, svc.settings.max_body_bytes)
-    accepted = await svc.submit(
-        raw, idempotency_key=request.headers.get("idempotency-key"), client_ip=client_ip(request)
+    length = idempotency_key = forwarded_for = None
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            length = value.decode("latin-1") if length is None else length
+        elif name == b"idempotency-key":
+            idempotency_key = value.decode("latin-1") if idempotency_key is None else idempotency_key
+        elif name == b"x-forwarded-for":
+            forwarded_for = value.decode("latin-1") if forwarded_for is None else forwarded_for
+    raw = await read_raw_body(receive, length, svc.settings.max_body_bytes)
+    client = scope.get("client")
+    peer = client[0] if client is not None else "0.0.0.0"  # noqa: S104 - a placeholder, not a bind
+    ip = forwarded_client(peer, forwarded_for or "", app.state.trusted_proxies)
+    accepted = await svc.submit(raw, idempotency_key=idempotency_key, client_ip=ip)
+    return orjson.dumps(
+        {
+            "tracking_code": accepted.tracking_code,
+            "status": accepted.status,
+            "submitted_at": local(accepted.submitted_at).isoformat(),
+            "track_url": f"/theo-doi?ma={accepted.tracking_code}",
+        }
     )
-    body = {
-        "tracking_code": accepted.tracking_code,
-        "status": accepted.status,
-        "submitted_at": local(accepted.submitted_at).isoformat(),
-        "track_url": f"/theo-doi?ma={accepted.tracking_code}",
-    }
-    return _json(body, 202)
 
 
 @router.get(

@@ -12,11 +12,13 @@ import httpx
 import redis.asyncio as aioredis
 from fastapi import FastAPI
 from redis.exceptions import RedisError
+from starlette.middleware import Middleware
 
 from services.intake import repository
 from services.intake.api import router
 from services.intake.config import IntakeSettings
 from services.intake.directory import Directory
+from services.intake.fastpath import SubmitFastPath
 from services.intake.portal import router as portal_router
 from services.intake.repository import StreamAppender
 from services.intake.service import IntakeService
@@ -82,6 +84,9 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     )
     app.include_router(router)
     app.include_router(portal_router)
+    # Innermost of the app's middlewares, inside the observability one (add_middleware would put
+    # it outermost): POST /api/v1/submissions goes straight to its endpoint (fastpath.py).
+    app.user_middleware.append(Middleware(SubmitFastPath))
     app.state.settings = settings
     app.state.redis = redis
     app.state.intake = svc

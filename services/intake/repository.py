@@ -8,16 +8,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
 from prometheus_client import Histogram
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared.contracts.directory import DIRECTORY_KEY, DIRECTORY_VERSION_KEY
 from shared.contracts.submissions import status_key
+from shared.redispack import pack
 
 # KEYS: stream, status, idempotency ("" when absent), ip counter, phone counter
 # ARGV: message, high-water, status ttl, idempotency value, idempotency ttl, ip limit,
@@ -44,9 +47,7 @@ if n == 1 then redis.call('EXPIRE', KEYS[5], ARGV[8]) end
 if n > tonumber(ARGV[7]) then return {'rate_phone', ''} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'collision', ''} end
 local id = redis.call('XADD', KEYS[1], '*', 'm', ARGV[1])
-local fields = {}
-for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', KEYS[2], unpack(fields))
+redis.call('HSET', KEYS[2], unpack(ARGV, 9))
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 if KEYS[3] ~= '' then
   local code = string.sub(KEYS[2], 5)
@@ -105,6 +106,14 @@ class AcceptCall:
             *self.status_fields,
         ]
 
+    def packed(self) -> bytes:
+        """The EVALSHA command as it goes on the wire (RESP), packed once, in C when hiredis is
+        there: redis-py's generic pipeline encodes each of the ~30 arguments in Python."""
+        return pack(("EVALSHA", *self.args()))
+
+
+CONNECTION_REUSE_SECONDS = 0.1
+
 
 class StreamAppender:
     """Gathers the Lua calls of the requests that arrive while a round trip is in flight and
@@ -116,6 +125,8 @@ class StreamAppender:
         self._pending: list[tuple[AcceptCall, asyncio.Future[tuple[str, str]]]] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._conn: Any = None  # the connection the batches go on, taken from the client's pool
+        self._conn_used = 0.0
 
     def start(self) -> None:
         if self._task is None:
@@ -131,6 +142,7 @@ class StreamAppender:
             if not fut.done():
                 fut.set_exception(QueueUnavailable("stopping"))
         self._pending.clear()
+        await self._return_connection()
 
     async def accept(self, call: AcceptCall) -> tuple[str, str]:
         self.start()
@@ -178,10 +190,51 @@ class StreamAppender:
                 fut.set_exception(QueueUnavailable("NoScriptError"))
 
     async def _pipeline(self, calls: list[AcceptCall]) -> list[Any]:
-        pipe = self.client.pipeline(transaction=False)
-        for call in calls:
-            pipe.execute_command("EVALSHA", *call.args())
-        return await pipe.execute(raise_on_error=False)
+        """One write of the packed calls and their replies read back, with redis-py's own retry
+        of a broken connection (as ``pipeline().execute()`` does). Replies that are errors
+        (NOSCRIPT) come back as exceptions, in their place.
+
+        Batches follow one another on the same pooled connection while they keep coming (taking
+        and returning it costs more than a small batch); after a pause, or any error, it goes
+        back to the pool, whose checks (connected, nothing unread) the next one passes again."""
+        data = b"".join(call.packed() for call in calls)
+        now = asyncio.get_running_loop().time()
+        if self._conn is not None and now - self._conn_used > CONNECTION_REUSE_SECONDS:
+            await self._return_connection()
+        if self._conn is None:
+            self._conn = await self.client.connection_pool.get_connection()  # type: ignore[no-untyped-call]
+        conn = self._conn
+        try:
+            results: list[Any] = await conn.retry.call_with_retry(
+                lambda: self._round_trip(conn, data, len(calls)), lambda _error: conn.disconnect()
+            )
+        except BaseException:
+            await self._return_connection()
+            raise
+        self._conn_used = asyncio.get_running_loop().time()
+        return results
+
+    async def _return_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await self.client.connection_pool.release(conn)
+
+    @staticmethod
+    async def _round_trip(conn: Any, data: bytes, count: int) -> list[Any]:
+        await conn.send_packed_command(data)
+        results: list[Any] = []
+        # One deadline for the whole batch (the socket timeout), not one timer per reply.
+        try:
+            async with asyncio.timeout(conn.socket_timeout):
+                for _ in range(count):
+                    try:
+                        results.append(await conn.read_response(timeout=math.inf))
+                    except ResponseError as exc:
+                        results.append(exc)
+        except TimeoutError:
+            await conn.disconnect(nowait=True)
+            raise RedisTimeoutError("Timeout reading the replies of a batch") from None
+        return results
 
 
 def _text(v: Any) -> str:

@@ -165,7 +165,7 @@ class IntakeService:
             idem_key = "idem:" + hashlib.sha256(k.encode()).hexdigest()
             # A keyed hash of the body: the same key with other content is refused, and the
             # stored value reveals nothing of the body.
-            idem_value = hmac.new(self._hash_key, raw, hashlib.sha256).hexdigest()
+            idem_value = hmac.digest(self._hash_key, raw, "sha256").hex()
         for _attempt in range(5):
             code = new_tracking_code(tenant_id)
             message = SubmissionMessage(

@@ -88,7 +88,7 @@ def validate(body: Any, *, this_year: int) -> tuple[CleanSubmission | None, list
         return v
 
     full_name = string("full_name", "Họ và tên", required=True, max_len=NAME_MAX)
-    if full_name is not None and (len(full_name) < 2 or any(ch.isdigit() for ch in full_name)):
+    if full_name is not None and (len(full_name) < 2 or any(map(str.isdigit, full_name))):
         err("full_name", "Họ và tên phải có ít nhất 2 chữ cái và không chứa chữ số")
         full_name = None
 

@@ -12,6 +12,9 @@ class ReviewSettings(CommonSettings):
     ingester_group: str = INGESTER_GROUP
     ingester_batch: int = 2000
     ingester_block_ms: int = 1000
+    # A read that brings fewer than ingester_batch entries waits this long for more, once: under
+    # load, batches of hundreds instead of a few rows per transaction.
+    ingester_linger_ms: int = 200
     ingester_min_idle_ms: int = 30_000  # a pending entry idle this long belongs to a dead consumer
     ingester_reclaim_every_seconds: float = 5.0
     ingester_max_deliveries: int = 5

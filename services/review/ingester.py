@@ -24,6 +24,7 @@ from typing import Any
 import psycopg
 import redis
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from redis.exceptions import NoScriptError
 from sqlalchemy.orm import Session
 
 from services.review import ingest_repository, publisher
@@ -33,6 +34,7 @@ from services.review.ingest import Entry, Outcome, commit_batch, parse
 from shared.contracts.submissions import SubmissionStatus, status_key
 from shared.db import make_engine, make_sessionmaker, tenant_session
 from shared.logging import get_logger
+from shared.redispack import pack
 
 HEARTBEAT_TTL = 30
 
@@ -47,14 +49,18 @@ BATCH_SECONDS = Histogram(
 BACKLOG = Gauge("ingester_stream_backlog", "Entries in the submissions stream (not yet acknowledged)")
 log = get_logger("review.ingester")
 
-# Moves a tracking record from queued to received; a record that has moved further on, or has
-# expired, is left alone.
+# Moves tracking records from queued to received; a record that has moved further on, or has
+# expired, is left alone. One call for a slice of a batch (MARK_SLICE keys: a few milliseconds of
+# Redis at most, so intake's appends never wait long behind it).
 MARK_RECEIVED_LUA = """
-if redis.call('HGET', KEYS[1], 's') == ARGV[1] then
-  redis.call('HSET', KEYS[1], 's', ARGV[2])
+for i = 1, #KEYS do
+  if redis.call('HGET', KEYS[i], 's') == ARGV[1] then
+    redis.call('HSET', KEYS[i], 's', ARGV[2])
+  end
 end
-return 1
+return #KEYS
 """
+MARK_SLICE = 500
 
 
 def consumer_name() -> str:
@@ -113,6 +119,12 @@ class Ingester:
             entries = self._reclaim()
         if not entries:
             entries = self._read(">", block_ms=s.ingester_block_ms if block_ms is None else block_ms)
+            if 0 < len(entries) < s.ingester_batch and s.ingester_linger_ms > 0:
+                # Submissions are arriving: let a batch's worth gather rather than commit a few
+                # rows per transaction (a statement per tenant each time) at the cost of CPU
+                # that intake needs at the deadline. At most ingester_linger_ms more latency.
+                self.stop.wait(s.ingester_linger_ms / 1000)
+                entries += self._read(">", block_ms=None, count=s.ingester_batch - len(entries))
         if not entries:
             return 0
         started = time.perf_counter()
@@ -126,9 +138,9 @@ class Ingester:
         BATCH_SECONDS.observe(time.perf_counter() - started)
         return len(entries)
 
-    def _read(self, cursor: str, *, block_ms: int | None) -> list[tuple[Any, dict[Any, Any]]]:
+    def _read(self, cursor: str, *, block_ms: int | None, count: int | None = None) -> list[tuple[Any, dict[Any, Any]]]:
         res: Any = self.redis.xreadgroup(
-            self.group, self.name, {self.stream: cursor}, count=self.settings.ingester_batch, block=block_ms
+            self.group, self.name, {self.stream: cursor}, count=count or self.settings.ingester_batch, block=block_ms
         )
         if not res:
             return []
@@ -192,14 +204,7 @@ class Ingester:
         deletion in one MULTI (so an entry is never acknowledged without its dead letter).
         Marking first: a crash between the two leaves entries pending (redelivered, found
         duplicate, marked again), never acknowledged with their records stuck at queued."""
-        pipe = self.redis.pipeline(transaction=False)
-        for code in outcome.done:
-            self._mark(
-                keys=[status_key(code)],
-                args=[SubmissionStatus.queued.value, SubmissionStatus.received.value],
-                client=pipe,
-            )
-        pipe.execute()
+        self._mark_received(outcome.done)
         ids = [sid for sid, _ in entries]
         park(self.redis, self.settings, outcome.rejected, ack_ids=ids)
         self.committed += len(outcome.inserted)
@@ -213,6 +218,48 @@ class Ingester:
                 duplicates=len(outcome.duplicates),
                 dead_letters=len(outcome.rejected),
             )
+
+    def _mark_received(self, codes: list[str]) -> None:
+        """MARK_RECEIVED_LUA over the batch's tracking records, a slice per call, every call in one
+        round trip (packed by hiredis). A Redis that lost its scripts (restarted) gets the script
+        and the calls again (they are idempotent); an error reply is raised once every reply has
+        been read."""
+        if not codes:
+            return
+        queued, received = SubmissionStatus.queued.value, SubmissionStatus.received.value
+        calls = [
+            pack(("EVALSHA", self._mark.sha, len(part), *map(status_key, part), queued, received))
+            for part in (codes[i : i + MARK_SLICE] for i in range(0, len(codes), MARK_SLICE))
+        ]
+        data = b"".join(calls)
+        for _attempt in range(2):
+            replies = self._round_trip(data, len(calls))
+            errors = [r for r in replies if isinstance(r, redis.ResponseError)]
+            if not errors:
+                return
+            if not all(isinstance(e, NoScriptError) for e in errors):
+                raise errors[0]
+            self.redis.script_load(MARK_RECEIVED_LUA)
+        raise errors[0]
+
+    def _round_trip(self, data: bytes, count: int) -> list[Any]:
+        pool = self.redis.connection_pool
+        conn: Any = pool.get_connection()
+
+        def send_and_read() -> list[Any]:
+            conn.send_packed_command([data])
+            replies: list[Any] = []
+            for _ in range(count):
+                try:
+                    replies.append(conn.read_response())
+                except redis.ResponseError as exc:
+                    replies.append(exc)
+            return replies
+
+        try:
+            return conn.retry.call_with_retry(send_and_read, lambda _error: conn.disconnect())  # type: ignore[no-any-return]
+        finally:
+            pool.release(conn)
 
     # --- the process ----------------------------------------------------------------------------------
 
