@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 from redis.exceptions import RedisError
 from starlette.requests import ClientDisconnect
@@ -52,7 +52,9 @@ def client_ip(request: Request) -> str:
     """The caller's address; X-Forwarded-For is believed only from the trusted proxies (the
     ingress), read right to left so that a client cannot forge its way past the limit."""
     peer = request.client.host if request.client else "0.0.0.0"  # noqa: S104 - a placeholder, not a bind
-    return forwarded_client(peer, request.headers.get("x-forwarded-for", ""), request.app.state.trusted_proxies)
+    # Every X-Forwarded-For line, in order: a proxy may add its own line instead of appending.
+    forwarded = ",".join(request.headers.getlist("x-forwarded-for"))
+    return forwarded_client(peer, forwarded, request.app.state.trusted_proxies)
 
 
 def forwarded_client(
@@ -62,6 +64,8 @@ def forwarded_client(
         return peer
     hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
     for hop in reversed(hops):
+        if _ip(hop) is None:
+            return peer  # "unknown", "1.2.3.4:5678": nothing further left can be believed
         if not _in(hop, trusted):
             return hop
     return peer
@@ -190,8 +194,9 @@ async def submit_raw(app: Any, scope: Scope, receive: Receive) -> bytes:
             length = value.decode("latin-1") if length is None else length
         elif name == b"idempotency-key":
             idempotency_key = value.decode("latin-1") if idempotency_key is None else idempotency_key
-        elif name == b"x-forwarded-for":
-            forwarded_for = value.decode("latin-1") if forwarded_for is None else forwarded_for
+        elif name == b"x-forwarded-for":  # every line, in order (see client_ip)
+            hop = value.decode("latin-1")
+            forwarded_for = hop if forwarded_for is None else f"{forwarded_for},{hop}"
     raw = await read_raw_body(receive, length, svc.settings.max_body_bytes)
     client = scope.get("client")
     peer = client[0] if client is not None else "0.0.0.0"  # noqa: S104 - a placeholder, not a bind
@@ -213,12 +218,22 @@ async def submit_raw(app: Any, scope: Scope, receive: Receive) -> bytes:
     responses=ERRORS,
     summary="Theo dõi kết quả",
 )
-async def track(request: Request, tracking_code: str, phone: str = Query(..., max_length=32)) -> Response:
+async def track(
+    request: Request,
+    tracking_code: str,
+    phone: str | None = Query(None, max_length=32, description="Số điện thoại đã khai (hoặc header X-Phone)"),
+    x_phone: str | None = Header(None, max_length=32, description="Số điện thoại đã khai, ngoài địa chỉ URL"),
+) -> Response:
+    """The phone may come in the X-Phone header (the portal sends it there) so that it stays out
+    of the access logs of proxies and ingresses, which record URLs."""
     svc = _svc(request)
     not_found = NotFound("Không tìm thấy sáng kiến với mã theo dõi và số điện thoại này")
     code = normalize_tracking_code(tracking_code)
+    typed = x_phone or phone
+    if not typed:
+        raise ValidationFailed([{"field": "phone", "message": "Số điện thoại không được để trống"}])
     try:
-        digest = svc.phone_digest(normalize_phone(phone))
+        digest = svc.phone_digest(normalize_phone(typed))
     except InvalidPersonalData as exc:
         raise ValidationFailed([{"field": "phone", "message": str(exc)}]) from None
     if code is None:

@@ -42,7 +42,11 @@ async def refresh_directory(svc: IntakeService, client: aioredis.Redis) -> bool:
         return False
     if raw is None:
         return False
-    svc.directory = Directory(DirectorySnapshot.model_validate_json(raw), version)
+    try:
+        svc.directory = Directory(DirectorySnapshot.model_validate_json(raw), version)
+    except ValueError as exc:  # a bad publish: keep serving the last good copy
+        log.error("directory snapshot unreadable, keeping the previous one", error=type(exc).__name__)
+        return False
     log.info("directory loaded", version=version[:12], campaigns=len(svc.directory.snapshot.campaigns))
     return True
 

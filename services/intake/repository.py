@@ -129,7 +129,8 @@ class StreamAppender:
         self._conn_used = 0.0
 
     def start(self) -> None:
-        if self._task is None:
+        # Restarted if it ever ended: a dead appender would leave every later request waiting.
+        if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="stream-appender")
 
     async def stop(self) -> None:
@@ -158,7 +159,12 @@ class StreamAppender:
             while self._pending:
                 batch = self._pending[: self.max_batch]
                 del self._pending[: self.max_batch]
-                await self._send(batch)
+                try:
+                    await self._send(batch)
+                except Exception as exc:  # noqa: BLE001 - one bad batch must not stop the appender
+                    for _, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(QueueUnavailable(type(exc).__name__))
 
     async def _send(self, batch: list[tuple[AcceptCall, asyncio.Future[tuple[str, str]]]]) -> None:
         BATCH_SIZE.observe(len(batch))
@@ -175,6 +181,8 @@ class StreamAppender:
             for (call, fut), res in zip(todo, results, strict=True):
                 if isinstance(res, NoScriptError):
                     retry.append((call, fut))  # Redis restarted and forgot the script: nothing ran
+                elif fut.done():
+                    continue  # its caller went away (cancelled); the answer has no one to reach
                 elif isinstance(res, Exception):
                     fut.set_exception(QueueUnavailable(type(res).__name__))
                 else:

@@ -160,8 +160,8 @@ class IntakeService:
         window = s.rate_window_seconds
         slot = int(at.timestamp()) // window
         idem_key = idem_value = ""
-        if idempotency_key:
-            k = idempotency_key.strip()[:200]
+        k = (idempotency_key or "").strip()[:200]
+        if k:  # a blank key is no key (else every such client would share one)
             idem_key = "idem:" + hashlib.sha256(k.encode()).hexdigest()
             # A keyed hash of the body: the same key with other content is refused, and the
             # stored value reveals nothing of the body.

@@ -137,8 +137,8 @@ def validate(body: Any, *, this_year: int) -> tuple[CleanSubmission | None, list
 
     birth_year = body.get("birth_year")
     if birth_year is not None and birth_year != "":
-        if isinstance(birth_year, str) and birth_year.strip().isdigit():
-            birth_year = int(birth_year.strip())
+        if isinstance(birth_year, str) and re.fullmatch(r"[0-9]{4}", birth_year.strip()):
+            birth_year = int(birth_year.strip())  # ASCII digits only: "²".isdigit() is true too
         if not isinstance(birth_year, int) or isinstance(birth_year, bool) or not 1930 <= birth_year <= this_year - 14:
             err("birth_year", f"Năm sinh phải là một năm từ 1930 đến {this_year - 14}")
             birth_year = None

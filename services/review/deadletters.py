@@ -5,6 +5,7 @@ added to the tree, say). Nothing in them is personal data in clear: intake seale
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +94,8 @@ def count_letters(client: redis.Redis) -> int:
 def replay(client: redis.Redis, settings: ReviewSettings, letter_id: str) -> str:
     """Put the original message back on the stream (the ingester takes it again) and remove the
     dead letter, atomically. Returns the new stream id."""
+    if not re.fullmatch(r"[0-9]{1,20}-[0-9]{1,20}", letter_id):  # "5" would match 5-1 but delete 5-0
+        raise NotFound("Không tìm thấy tin lỗi này")
     found: Any = client.xrange(DEAD_LETTER_STREAM, min=letter_id, max=letter_id)
     if not found:
         raise NotFound("Không tìm thấy tin lỗi này")

@@ -148,3 +148,49 @@ def test_tracking_404_never_says_which_part_is_wrong(intake: Server) -> None:
     unknown = httpx.get(f"{intake.url}/api/v1/submissions/4-ZZZZ-ZZZZ", params={"phone": "0908000001"})
     assert wrong_phone.status_code == unknown.status_code == 404
     assert wrong_phone.json() == unknown.json()
+
+
+def test_tracking_phone_in_a_header_keeps_it_out_of_urls(intake: Server) -> None:
+    code = post(intake, form(phone="0909000001")).json()["tracking_code"]
+    r = httpx.get(f"{intake.url}/api/v1/submissions/{code}", headers={"X-Phone": "0909 000 001"})
+    assert r.status_code == 200 and r.json()["tracking_code"] == code
+    none = httpx.get(f"{intake.url}/api/v1/submissions/{code}")
+    assert none.status_code == 422 and none.json()["errors"][0]["field"] == "phone"
+
+
+def test_blank_idempotency_keys_are_not_shared(intake: Server) -> None:
+    import http.client
+
+    def raw_post(phone: str) -> tuple[int, str]:
+        # httpx refuses a blank header value; some clients send one all the same.
+        c = http.client.HTTPConnection("127.0.0.1", intake.port, timeout=5)
+        c.putrequest("POST", URL)
+        c.putheader("Content-Type", "application/json")
+        c.putheader("Idempotency-Key", " ")
+        body = orjson.dumps(form(phone=phone))
+        c.putheader("Content-Length", str(len(body)))
+        c.endheaders(body)
+        r = c.getresponse()
+        out = (r.status, orjson.loads(r.read()).get("tracking_code", ""))
+        c.close()
+        return out
+
+    (sa, ca), (sb, cb) = raw_post("0909000002"), raw_post("0909000003")
+    assert sa == sb == 202 and ca != cb
+
+
+def test_unicode_digits_in_birth_year_are_a_field_error(intake: Server) -> None:
+    r = post(intake, form(birth_year="²"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "birth_year"
+
+
+def test_forwarded_for_lines_are_read_together_and_garbage_is_not_believed() -> None:
+    import ipaddress
+
+    from services.intake.api import forwarded_client
+
+    trusted = [ipaddress.ip_network("127.0.0.1/32")]
+    # Two header lines joined: the proxy's own line (the real client) comes last.
+    assert forwarded_client("127.0.0.1", "6.6.6.6,203.0.113.9", trusted) == "203.0.113.9"
+    assert forwarded_client("127.0.0.1", "203.0.113.9, unknown", trusted) == "127.0.0.1"
+    assert forwarded_client("198.51.100.1", "203.0.113.9", trusted) == "198.51.100.1"  # untrusted peer

@@ -88,3 +88,43 @@ def test_outcomes_are_counted_for_operators(intake: Server) -> None:
     assert httpx.post(f"{intake.url}/api/v1/submissions", json=form(phone="0914000111")).status_code == 202
     assert ok_count() == before + 1
     assert "intake_stream_batch_size_bucket" in httpx.get(f"{intake.url}/metrics").text
+
+
+def test_a_cancelled_caller_does_not_stop_the_appender(redis_url: str) -> None:
+    """A request that goes away mid-batch (client reset, shutdown) must not kill the task that
+    serves everyone else."""
+    import asyncio
+
+    asyncio.run(_cancelled_caller(redis_url))
+
+
+async def _cancelled_caller(redis_url: str) -> None:
+    import asyncio
+
+    import redis.asyncio as aioredis
+
+    from services.intake.repository import AcceptCall, StreamAppender
+
+    client = aioredis.from_url(redis_url)
+    appender = StreamAppender(client)
+    stream = "appender-cancel-test"
+    await client.delete(stream)
+
+    def call(n: int) -> AcceptCall:
+        return AcceptCall(
+            stream=stream, status_key=f"sub:T-{n}", idempotency_key="", ip_key=f"rl:t:{n}", phone_key=f"rl:tp:{n}",
+            message=b"{}", high_water=10**6, status_ttl=60, idempotency_value="", idempotency_ttl=60,
+            ip_limit=100, phone_limit=100, window=60, status_fields=("s", "queued"),
+        )  # fmt: skip
+
+    try:
+        first = asyncio.ensure_future(appender.accept(call(1)))
+        second = asyncio.ensure_future(appender.accept(call(2)))
+        await asyncio.sleep(0)
+        first.cancel()
+        assert (await asyncio.wait_for(second, 5))[0] == "ok"
+        assert (await asyncio.wait_for(appender.accept(call(3)), 5))[0] == "ok"
+    finally:
+        await appender.stop()
+        await client.delete(stream, "sub:T-1", "sub:T-2", "sub:T-3")
+        await client.aclose()

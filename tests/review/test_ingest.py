@@ -208,3 +208,8 @@ def test_review_lookup_is_scoped_to_the_code_tenant(
     assert r.status_code == 404
     r = httpx.get(f"{review_server.url}/api/v1/tracking/{m.tracking_code}", headers={"X-Phone-Digest": "00" * 32})
     assert r.status_code == 404
+
+
+def test_replay_refuses_an_id_that_is_not_a_full_stream_id(review_server: Server, rds: redis.Redis) -> None:
+    r = httpx.post(f"{review_server.url}/api/v1/admin/dead-letters/5/replay", headers=ADMIN)
+    assert r.status_code == 404

@@ -521,7 +521,8 @@
       busy = true;
       button.disabled = true;
       setStatus(status, 'Đang tra cứu…');
-      request('/api/v1/submissions/' + encodeURIComponent(c) + '?phone=' + encodeURIComponent(phone.value.trim()), { timeout: 20000 })
+      // The phone goes in a header, not the URL: proxies and ingresses log URLs.
+      request('/api/v1/submissions/' + encodeURIComponent(c), { timeout: 20000, headers: { 'X-Phone': phone.value.trim() } })
         .then(function (res) {
           var b = res.body;
           setStatus(status, '');
