@@ -14,7 +14,7 @@ import psycopg
 from pydantic import ValidationError
 
 from services.review import ingest_repository as repo
-from shared.contracts.submissions import MESSAGE_FIELD, SubmissionMessage
+from shared.contracts.submissions import MESSAGE_FIELD, SubmissionMessage, normalize_tracking_code, tenant_id_of
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,19 @@ def parse(entries: Sequence[tuple[Any, dict[Any, Any]]]) -> tuple[list[Entry], l
         raw = fields.get(MESSAGE_FIELD) or fields.get(MESSAGE_FIELD.decode()) or b""
         raw = raw.encode() if isinstance(raw, str) else bytes(raw)
         try:
-            ok.append(Entry(stream_id, raw, SubmissionMessage.model_validate_json(raw)))
+            message = SubmissionMessage.model_validate_json(raw)
         except ValidationError as exc:
             # Field names and error kinds only: pydantic's messages may quote the input.
             where = ", ".join(".".join(str(p) for p in e["loc"]) + f" ({e['type']})" for e in exc.errors()[:5])
             poison.append((stream_id, raw, f"Không đọc được nội dung tin: {where or 'không phải JSON'}"))
+            continue
+        code = normalize_tracking_code(message.tracking_code)
+        if code != message.tracking_code or tenant_id_of(code) != message.tenant_id:
+            # The code names the tenant the look-up will search: a row under another tenant
+            # could never be found by its submitter.
+            poison.append((stream_id, raw, f"Mã theo dõi {message.tracking_code} không thuộc đơn vị {message.tenant}"))
+            continue
+        ok.append(Entry(stream_id, raw, message))
     return ok, poison
 
 

@@ -195,9 +195,24 @@ class Ingester:
             except psycopg.OperationalError as exc:
                 log.warning("postgresql unavailable, batch kept for retry", error=type(exc).__name__, entries=len(ok))
                 self.close()
+                self._keep_claimed(ok)
                 if self.stop.wait(delay):
                     return None
                 delay = min(delay * 2, 5.0)
+
+    def _keep_claimed(self, ok: list[Entry]) -> None:
+        """Still ours while we wait for PostgreSQL: reset the entries' idle time (XCLAIM JUSTID
+        counts no delivery), or another consumer would reclaim them as a dead one's and, after
+        a few rounds, park healthy submissions as dead letters."""
+        if not ok:
+            return
+        try:
+            self.redis.xclaim(
+                self.stream, self.group, self.name, min_idle_time=0,
+                message_ids=[e.stream_id for e in ok], justid=True,
+            )  # fmt: skip
+        except redis.RedisError as exc:
+            log.warning("could not keep the batch claimed", error=type(exc).__name__)
 
     def _finish(self, entries: list[tuple[Any, dict[Any, Any]]], ok: list[Entry], outcome: Outcome) -> None:
         """After the commit: the tracking records, then dead letters, acknowledgement and
@@ -288,6 +303,12 @@ class Ingester:
                 self.step()
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 log.warning("redis unavailable", error=type(exc).__name__)
+                self._own_pending = True
+                self.stop.wait(1)
+            except redis.ResponseError as exc:
+                # Redis refused a command (out of memory, a group deleted by hand): the batch
+                # stays pending and is read again; the process lives on for the operators.
+                log.error("redis refused a command", error=type(exc).__name__)
                 self._own_pending = True
                 self.stop.wait(1)
         self.close()

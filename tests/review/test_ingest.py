@@ -213,3 +213,15 @@ def test_review_lookup_is_scoped_to_the_code_tenant(
 def test_replay_refuses_an_id_that_is_not_a_full_stream_id(review_server: Server, rds: redis.Redis) -> None:
     r = httpx.post(f"{review_server.url}/api/v1/admin/dead-letters/5/replay", headers=ADMIN)
     assert r.status_code == 404
+
+
+def test_a_code_that_names_another_tenant_is_parked(
+    ingester: Ingester, rds: redis.Redis, settings: CommonSettings
+) -> None:
+    drain(ingester)
+    m = message(settings, tracking_code=new_tracking_code(4))  # Cao Bằng's prefix on a Thanh Hóa row
+    add(rds, ingester.stream, m.model_dump_json().encode())
+    drain(ingester)
+    assert rows(settings, m.tracking_code) == 0
+    reasons = [f[b"reason"].decode() for _, f in rds.xrange(DEAD_LETTER_STREAM)]
+    assert reasons == [f"Mã theo dõi {m.tracking_code} không thuộc đơn vị thanh-hoa"]
