@@ -30,7 +30,7 @@ from services.intake.schemas import (
 from services.intake.service import IntakeService, Tracking
 from services.intake.validation import DESCRIPTION_MAX
 from shared.contracts.submissions import FIELD_LABELS, GROUP_LABELS, normalize_tracking_code
-from shared.errors import NotFound, PayloadTooLarge, ServiceUnavailable, ValidationFailed
+from shared.errors import NotFound, PayloadTooLarge, ServiceUnavailable, TooManyRequests, ValidationFailed
 from shared.pii import InvalidPersonalData, normalize_phone
 from shared.timeutil import format_vn, local, now
 
@@ -238,6 +238,19 @@ async def track(
         raise ValidationFailed([{"field": "phone", "message": str(exc)}]) from None
     if code is None:
         raise not_found
+    settings = svc.settings
+    window = settings.rate_window_seconds
+    now_s = int(now().timestamp())
+    try:
+        hits = await repository.count_hit(
+            request.app.state.redis, f"rl:tr:{client_ip(request)}:{now_s // window}", window
+        )
+    except (OSError, RedisError):
+        hits = 0  # Redis away: review still answers, and it is the only cost
+    if hits > settings.rate_limit_tracking_per_ip:
+        raise TooManyRequests(
+            "Tra cứu quá nhiều lần trong thời gian ngắn, vui lòng thử lại sau", retry_after=window - now_s % window
+        )
     try:
         record = await repository.read_status(request.app.state.redis, code)
     except (OSError, RedisError):

@@ -249,6 +249,15 @@ def _text(v: Any) -> str:
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
+async def count_hit(client: aioredis.Redis, key: str, window: int) -> int:
+    """A fixed-window counter: INCR, and the expiry set with the first hit, in one round trip."""
+    pipe = client.pipeline(transaction=False)
+    pipe.incr(key)
+    pipe.expire(key, window, nx=True)
+    hits, _ = await pipe.execute()
+    return int(hits)
+
+
 async def read_status(client: aioredis.Redis, tracking_code: str) -> dict[str, str] | None:
     raw = await client.hgetall(status_key(tracking_code))
     if not raw:

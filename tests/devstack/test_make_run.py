@@ -71,7 +71,7 @@ def _wait_status(intake: str, code: str, status: str, seconds: float) -> bool:
     while time.monotonic() < deadline:
         if httpx.get(f"{intake}/api/v1/submissions/{code}", params={"phone": "0913111222"}).json()["status"] == status:
             return True
-        time.sleep(0.3)
+        time.sleep(1)  # well under the look-up limit per address (60 a minute)
     return False
 
 

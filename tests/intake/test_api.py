@@ -194,3 +194,15 @@ def test_forwarded_for_lines_are_read_together_and_garbage_is_not_believed() -> 
     assert forwarded_client("127.0.0.1", "6.6.6.6,203.0.113.9", trusted) == "203.0.113.9"
     assert forwarded_client("127.0.0.1", "203.0.113.9, unknown", trusted) == "127.0.0.1"
     assert forwarded_client("198.51.100.1", "203.0.113.9", trusted) == "198.51.100.1"  # untrusted peer
+
+
+def test_tracking_look_ups_are_limited_per_address(intake_factory: Callable[..., Server]) -> None:
+    server = intake_factory(rate_limit_tracking_per_ip=3, trusted_proxies="127.0.0.1/32")
+    fwd = {"X-Forwarded-For": "198.51.100.77", "X-Phone": "0909000004"}
+    got = [httpx.get(f"{server.url}/api/v1/submissions/4-ZZZZ-ZZZ{i}", headers=fwd).status_code for i in range(4)]
+    assert (
+        got[3] == 429
+        and int(httpx.get(f"{server.url}/api/v1/submissions/4-ZZZZ-ZZZZ", headers=fwd).headers["retry-after"]) >= 1
+    )
+    other = {"X-Forwarded-For": "198.51.100.78", "X-Phone": "0909000004"}
+    assert httpx.get(f"{server.url}/api/v1/submissions/4-ZZZZ-ZZZZ", headers=other).status_code != 429
