@@ -3,7 +3,6 @@ are in service.py."""
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import ipaddress
 from typing import Any
@@ -263,17 +262,7 @@ async def track(
 
 
 def _tracking_out(t: Tracking) -> dict[str, Any]:
-    return TrackingOut(
-        tracking_code=t.tracking_code,
-        status=t.status,
-        status_label=t.status_label,
-        unit=t.unit,
-        unit_name=t.unit_name,
-        subunit=t.subunit,
-        subunit_name=t.subunit_name,
-        title=t.title,
-        submitted_at=t.submitted_at,
-    ).model_dump(mode="json")
+    return t.model_dump(mode="json")
 
 
 async def _ask_review(request: Request, code: str, digest: str) -> Tracking:
@@ -287,16 +276,4 @@ async def _ask_review(request: Request, code: str, digest: str) -> Tracking:
         raise NotFound("Không tìm thấy sáng kiến với mã theo dõi và số điện thoại này")
     if r.status_code != 200:
         raise ServiceUnavailable("Chưa tra cứu được kết quả, vui lòng thử lại sau", retry_after=10)
-    d = r.json()
-    submitted = d.get("submitted_at")
-    return Tracking(
-        tracking_code=code,
-        status=d["status"],
-        status_label=d["status_label"],
-        unit=d.get("unit"),
-        unit_name=d.get("unit_name"),
-        subunit=d.get("subunit"),
-        subunit_name=d.get("subunit_name"),
-        title=d.get("title"),
-        submitted_at=dt.datetime.fromisoformat(submitted) if submitted else None,
-    )
+    return Tracking.model_validate_json(r.content)

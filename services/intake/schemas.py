@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from shared.contracts.submissions import FIELD_LABELS
+from shared.contracts.submissions import FIELD_LABELS, TrackingAnswer
 
 
 class SubmissionIn(BaseModel):
@@ -40,16 +40,8 @@ class AcceptedOut(BaseModel):
     track_url: str
 
 
-class TrackingOut(BaseModel):
-    tracking_code: str
-    status: str
-    status_label: str
-    unit: str | None = None
-    unit_name: str | None = None
-    subunit: str | None = None
-    subunit_name: str | None = None
-    title: str | None = None
-    submitted_at: dt.datetime | None = None
+# The shape lives in the contract: review answers intake with it.
+TrackingOut = TrackingAnswer
 
 
 class UnitOut(BaseModel):

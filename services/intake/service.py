@@ -23,6 +23,7 @@ from shared.contracts.submissions import (
     SealedField,
     SubmissionMessage,
     SubmissionStatus,
+    TrackingAnswer,
     new_tracking_code,
     status_key,
 )
@@ -46,17 +47,8 @@ class Accepted:
     replayed: bool = False
 
 
-@dataclass(frozen=True)
-class Tracking:
-    tracking_code: str
-    status: str
-    status_label: str
-    unit: str | None
-    unit_name: str | None
-    subunit: str | None
-    subunit_name: str | None
-    title: str | None
-    submitted_at: dt.datetime | None
+# What tracking answers is the contract review answers with too.
+Tracking = TrackingAnswer
 
 
 # What became of each submission that reached the queue: ok, replay, full, rate_ip, rate_phone,

@@ -4,6 +4,8 @@ import datetime as dt
 
 from pydantic import BaseModel
 
+from shared.contracts.submissions import TrackingAnswer
+
 
 class TenantOut(BaseModel):
     code: str
@@ -37,16 +39,8 @@ class CampaignOut(BaseModel):
     is_demo: bool
 
 
-class TrackingOut(BaseModel):
-    tracking_code: str
-    status: str
-    status_label: str
-    unit: str | None = None
-    unit_name: str | None = None
-    subunit: str | None = None
-    subunit_name: str | None = None
-    title: str | None = None
-    submitted_at: dt.datetime | None = None
+# The shape lives in the contract: review answers intake with it.
+TrackingOut = TrackingAnswer
 
 
 class DeadLetterOut(BaseModel):

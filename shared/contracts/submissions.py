@@ -124,3 +124,18 @@ class SubmissionMessage(BaseModel):
     benefit: str | None = None
     awards: str | None = None
     submitted_at: dt.datetime
+
+
+class TrackingAnswer(BaseModel):
+    """What the submitter sees of a submission (“theo dõi kết quả”): intake answers with it, and
+    review answers intake with it once the Redis record is gone."""
+
+    tracking_code: str
+    status: str
+    status_label: str
+    unit: str | None = None
+    unit_name: str | None = None
+    subunit: str | None = None
+    subunit_name: str | None = None
+    title: str | None = None
+    submitted_at: dt.datetime | None = None
