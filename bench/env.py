@@ -17,9 +17,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import redis
-from sqlalchemy.orm import Session
 
 from shared.config import CommonSettings
+from shared.db import tenant_scope
 
 ROOT = Path(__file__).resolve().parent.parent
 CAMPAIGN = "75k-demo"  # open now (ensure_campaigns(demo=True)); pinned to the 2021 tree
@@ -119,15 +119,12 @@ class BenchEnv:
 
     @contextmanager
     def _scope_factory(self) -> Iterator[Any]:
-        from shared.db import make_engine, make_sessionmaker, tenant_session
+        from shared.db import make_engine, make_sessionmaker
 
         engine = make_engine(self.settings.runtime_database_url, pool_size=2)
         factory = make_sessionmaker(engine)
 
-        @contextmanager
-        def scope(tid: int | None) -> Iterator[Session]:
-            with tenant_session(factory, tid) as session:
-                yield session
+        scope = tenant_scope(factory)
 
         try:
             yield scope

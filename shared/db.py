@@ -8,8 +8,9 @@ carries one tenant's identity into another's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, event, text
@@ -65,3 +66,12 @@ def tenant_session(factory: sessionmaker[Session], tenant_id: int | None) -> Ite
         raise
     finally:
         session.close()
+
+
+TenantScope = Callable[[int | None], AbstractContextManager[Session]]
+
+
+def tenant_scope(factory: sessionmaker[Session]) -> TenantScope:
+    """``scope(tenant_id)``: a committed transaction per call, under that tenant — what the
+    tree loader and the directory publisher take, so they can open one per tenant."""
+    return functools.partial(tenant_session, factory)

@@ -24,7 +24,7 @@ from devstack.embedded import (
     start_seaweedfs,
 )
 from shared.config import CommonSettings
-from shared.db import make_engine, make_sessionmaker
+from shared.db import make_engine, make_sessionmaker, tenant_scope
 from shared.dbadmin import bootstrap, drop_database
 from shared.migrations import upgrade_all
 
@@ -111,7 +111,6 @@ def app_engine(migrated: CommonSettings) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def loaded_trees(migrated: CommonSettings, app_engine: Engine) -> CommonSettings:
     """Tenants and both org trees, loaded once per worker through the real loader."""
-    from contextlib import contextmanager
 
     from services.review.service import ensure_campaigns, load_tree
     from shared.db import tenant_session
@@ -120,12 +119,9 @@ def loaded_trees(migrated: CommonSettings, app_engine: Engine) -> CommonSettings
 
     factory = make_sessionmaker(app_engine)
 
-    @contextmanager
-    def scope(tid: int | None) -> Iterator[object]:
-        with tenant_session(factory, tid) as s:
-            yield s
+    scope = tenant_scope(factory)
 
-    load_tree(scope, read_tree("2021"))  # type: ignore[arg-type]  # scope yields Sessions
+    load_tree(scope, read_tree("2021"))
     load_tree(scope, read_tree("2025"))  # type: ignore[arg-type]
     with tenant_session(factory, None) as s:
         ensure_campaigns(s, tree_code="2021", now=now(), demo=True)

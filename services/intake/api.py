@@ -84,10 +84,6 @@ def _ip(addr: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    return await read_raw_body(request.receive, request.headers.get("content-length"), limit)
-
-
 async def read_raw_body(receive: Receive, declared: str | None, limit: int) -> bytes:
     """Counts the bytes as they arrive: a lying or absent Content-Length cannot make us read
     more than ``limit``. (The ASGI messages as Starlette's ``Request.stream()`` reads them.)"""

@@ -48,6 +48,3 @@ class Directory:
 
     def tenant(self, tree: str, code: str) -> TenantIndex | None:
         return self._trees.get(tree, {}).get(code)
-
-    def tenant_by_id(self, tree: str, tenant_id: int) -> TenantIndex | None:
-        return next((i for i in self._trees.get(tree, {}).values() if i.tenant.id == tenant_id), None)

@@ -277,10 +277,6 @@ async def directory_snapshot(client: aioredis.Redis) -> bytes | None:
     return v.encode() if isinstance(v, str) else bytes(v)
 
 
-async def stream_length(client: aioredis.Redis, stream: str) -> int:
-    return int(await client.xlen(stream))
-
-
 async def is_durable(client: aioredis.Redis) -> bool:
     """Does this Redis keep the stream across a restart? (appendonly) — logged at start-up."""
     try:

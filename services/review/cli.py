@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import redis
-from sqlalchemy.orm import Session
 
 from services.review import deadletters, publisher
 from services.review.config import ReviewSettings
 from services.review.service import ensure_campaigns, load_tree
-from shared.db import make_engine, make_sessionmaker, tenant_session
+from shared.db import make_engine, make_sessionmaker, tenant_scope
 from shared.logging import get_logger
 from shared.orgtree import read_tree
 from shared.timeutil import now
@@ -38,10 +35,7 @@ def main(argv: list[str]) -> None:
     factory = make_sessionmaker(engine)
     log = get_logger("review.cli")
 
-    @contextmanager
-    def scope(tenant_id: int | None) -> Iterator[Session]:
-        with tenant_session(factory, tenant_id) as s:
-            yield s
+    scope = tenant_scope(factory)
 
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=5)
     try:

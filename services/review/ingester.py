@@ -17,22 +17,19 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 import redis
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 from redis.exceptions import NoScriptError
-from sqlalchemy.orm import Session
 
 from services.review import ingest_repository, publisher
 from services.review.config import ReviewSettings
 from services.review.deadletters import park
 from services.review.ingest import Entry, Outcome, commit_batch, parse
 from shared.contracts.submissions import SubmissionStatus, status_key
-from shared.db import make_engine, make_sessionmaker, tenant_session
+from shared.db import make_engine, make_sessionmaker, tenant_scope
 from shared.logging import get_logger
 from shared.redispack import pack
 
@@ -283,10 +280,7 @@ class Ingester:
         engine = make_engine(s.runtime_database_url, pool_size=1)
         factory = make_sessionmaker(engine)
 
-        @contextmanager
-        def scope(tenant_id: int | None) -> Iterator[Session]:
-            with tenant_session(factory, tenant_id) as session:
-                yield session
+        scope = tenant_scope(factory)
 
         next_chores = 0.0
         while not self.stop.is_set():

@@ -5,11 +5,8 @@ ingester, so intake never reads PostgreSQL and a Redis restart heals itself."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 
 import redis
-from sqlalchemy.orm import Session
 
 from services.review import repository as repo
 from shared.contracts.directory import (
@@ -20,9 +17,8 @@ from shared.contracts.directory import (
     TenantEntry,
     UnitEntry,
 )
+from shared.db import TenantScope
 from shared.timeutil import now
-
-TenantScope = Callable[[int | None], AbstractContextManager[Session]]
 
 _KIND_ORDER = {"province": 0, "central_sector": 1, "national": 2}
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from sqlalchemy import exists, select
@@ -17,10 +15,9 @@ from sqlalchemy.orm import Session
 
 from services.review import repository as repo
 from services.review.models import Campaign, OrgTree
+from shared.db import TenantScope
 from shared.orgtree import TreeData
 from shared.timeutil import VN_TZ, end_of_day
-
-TenantScope = Callable[[int | None], AbstractContextManager[Session]]
 
 
 @dataclass

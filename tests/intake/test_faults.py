@@ -17,7 +17,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, LiteralString
@@ -28,7 +27,6 @@ import psycopg
 import pytest
 import redis
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from devstack.embedded import free_port
 from services.intake.app import create_app
@@ -36,7 +34,7 @@ from services.intake.config import IntakeSettings
 from services.review import publisher
 from shared.config import CommonSettings
 from shared.contracts.submissions import DEAD_LETTER_STREAM, INGESTER_GROUP, MESSAGE_FIELD, status_key
-from shared.db import make_engine, make_sessionmaker, tenant_session
+from shared.db import make_engine, make_sessionmaker, tenant_scope, tenant_session
 from tests.support.processes import (
     Children,
     IngesterProcesses,
@@ -276,10 +274,7 @@ def ingester_env(base_env: dict[str, str], stream: str, **over: str) -> dict[str
 def publish_directory(engine: Engine, client: redis.Redis) -> None:
     factory = make_sessionmaker(engine)
 
-    @contextmanager
-    def scope(tid: int | None) -> Iterator[Session]:
-        with tenant_session(factory, tid) as s:
-            yield s
+    scope = tenant_scope(factory)
 
     client.delete("directory:version")
     publisher.publish(client, publisher.build_snapshot(scope))
@@ -299,10 +294,7 @@ def prepare_database(settings: CommonSettings) -> Engine:
     engine = make_engine(settings.runtime_database_url, pool_size=2)
     factory = make_sessionmaker(engine)
 
-    @contextmanager
-    def scope(tid: int | None) -> Iterator[Session]:
-        with tenant_session(factory, tid) as s:
-            yield s
+    scope = tenant_scope(factory)
 
     load_tree(scope, read_tree("2021"))
     with tenant_session(factory, None) as s:

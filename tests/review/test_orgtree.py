@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, text
 
-from shared.db import set_tenant
+from shared.db import set_tenant, tenant_scope
 from shared.orgtree import OrgTreeError, read_tree
 
 REFORM = dt.date(2025, 7, 1)
@@ -98,10 +98,9 @@ def test_2025_ends_2021_without_losing_it(conn: Connection) -> None:
 
 def test_reloading_is_idempotent(conn: Connection, app_engine: object, loaded_trees: object) -> None:
     """`make run` loads the trees on every start: nothing changes the second time."""
-    from contextlib import contextmanager
 
     from services.review.service import load_tree
-    from shared.db import make_sessionmaker, tenant_session
+    from shared.db import make_sessionmaker
 
     def snapshot() -> list[tuple[object, ...]]:
         with app_engine.connect() as c:  # type: ignore[attr-defined]
@@ -115,10 +114,7 @@ def test_reloading_is_idempotent(conn: Connection, app_engine: object, loaded_tr
     before = snapshot()
     factory = make_sessionmaker(app_engine)  # type: ignore[arg-type]
 
-    @contextmanager
-    def scope(tid: int | None):  # type: ignore[no-untyped-def]
-        with tenant_session(factory, tid) as s:
-            yield s
+    scope = tenant_scope(factory)
 
     load_tree(scope, read_tree("2021"))
     load_tree(scope, read_tree("2025"))

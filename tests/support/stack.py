@@ -7,14 +7,12 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import redis
 import uvicorn
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from devstack.embedded import free_port
 from services.intake.app import create_app
@@ -23,7 +21,7 @@ from services.review import publisher
 from services.review.config import ReviewSettings
 from services.review.ingester import Ingester, ensure_group
 from shared.config import CommonSettings
-from shared.db import make_sessionmaker, tenant_session
+from shared.db import make_sessionmaker, tenant_scope
 
 
 def form(**over: Any) -> dict[str, Any]:
@@ -48,10 +46,7 @@ def form(**over: Any) -> dict[str, Any]:
 def published(loaded_trees: CommonSettings, app_engine: Engine, redis_url: str) -> str:
     factory = make_sessionmaker(app_engine)
 
-    @contextmanager
-    def scope(tid: int | None) -> Iterator[Session]:
-        with tenant_session(factory, tid) as s:
-            yield s
+    scope = tenant_scope(factory)
 
     client = redis.Redis.from_url(redis_url)
     client.delete("directory:version")
