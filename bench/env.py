@@ -110,7 +110,7 @@ class BenchEnv:
         s = self.settings
         drop_database(s, database_name(s.database_url))
         bootstrap(s)
-        upgrade_all(s.owner_database_url, app_role=s.database_app_user)
+        upgrade_all(s.owner_database_url, app_role=s.database_app_user, ingest_role=s.database_ingest_user)
         with self._scope_factory() as scope:
             load_tree(scope, read_tree("2021"))
             with scope(None) as session:
@@ -153,7 +153,7 @@ class BenchEnv:
 
     def truncate(self) -> None:
         with self.pg(autocommit=True) as c:
-            c.execute("TRUNCATE review.submissions")
+            c.execute("TRUNCATE review.submissions CASCADE")  # and what the workflow built on them
 
     def committed(self) -> int:
         with self.pg(autocommit=True) as c:

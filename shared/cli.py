@@ -86,7 +86,9 @@ def cmd_migrate() -> None:
 
     settings = CommonSettings()
     bootstrap(settings)
-    upgrade_all(settings.owner_database_url, app_role=settings.database_app_user)
+    upgrade_all(
+        settings.owner_database_url, app_role=settings.database_app_user, ingest_role=settings.database_ingest_user
+    )
 
 
 def cmd_storage_init() -> None:

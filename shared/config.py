@@ -54,6 +54,15 @@ class CommonSettings(BaseSettings):
     app_database_url: str | None = Field(
         None, description="explicit URL for the app role; derived from DATABASE_URL when unset"
     )
+    # The review ingester's role: BYPASSRLS so that it can COPY a batch (PostgreSQL refuses COPY
+    # FROM into a table under row-level security), and granted nothing but reading the org tree
+    # and inserting submissions (migration review 0003). The composite foreign key
+    # (tenant_id, unit_id) still keeps every row inside the tenant its unit belongs to.
+    database_ingest_user: str = "sangkien_ingest"
+    database_ingest_password: SecretStr | None = None
+    ingest_database_url: str | None = Field(
+        None, description="explicit URL for the ingester's role; derived from DATABASE_URL when unset"
+    )
     database_pool_size: int = 10
 
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -102,6 +111,13 @@ class CommonSettings(BaseSettings):
             return self.app_database_url
         pw = self.database_app_password.get_secret_value() if self.database_app_password else None
         return with_credentials(self.database_url, self.database_app_user, pw)
+
+    @property
+    def ingest_runtime_database_url(self) -> str:
+        if self.ingest_database_url:
+            return self.ingest_database_url
+        pw = self.database_ingest_password.get_secret_value() if self.database_ingest_password else None
+        return with_credentials(self.database_url, self.database_ingest_user, pw)
 
     def pii_keyring(self) -> tuple[str, dict[str, bytes], bytes]:
         """(active key id, all keys by id, hash key), decoded and checked."""

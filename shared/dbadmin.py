@@ -1,8 +1,13 @@
-"""Creating the database and its two roles (run once per environment, as an administrator).
+"""Creating the database and its three roles (run once per environment, as an administrator).
 
 * owner (``sangkien_owner``): owns the schemas and tables; runs migrations.
 * app (``sangkien_app``): what services connect as — LOGIN only: not owner, not superuser,
   not BYPASSRLS, so every query of a tenant-owned table passes through row-level security.
+* ingest (``sangkien_ingest``): the review ingester only. BYPASSRLS, because PostgreSQL refuses
+  ``COPY FROM`` into a table under row-level security and COPY is what lets one consumer keep up
+  with the deadline; in exchange it is granted nothing but reading the org tree and inserting
+  submissions (review migration 0003), and the composite foreign key (tenant_id, unit_id)
+  keeps each row inside its tenant.
 """
 
 from __future__ import annotations
@@ -24,9 +29,11 @@ def database_name(url: str) -> str:
     return urlsplit(url).path.lstrip("/") or "sangkien"
 
 
-def _ensure_role(cur: psycopg.Cursor[tuple[object, ...]], name: str, password: str | None) -> None:
+def _ensure_role(
+    cur: psycopg.Cursor[tuple[object, ...]], name: str, password: str | None, *, bypass_rls: bool = False
+) -> None:
     cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,))
-    attrs = sql.SQL("LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS")
+    attrs = sql.SQL("LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE " + ("BYPASSRLS" if bypass_rls else "NOBYPASSRLS"))
     if cur.fetchone() is None:
         try:
             cur.execute(sql.SQL("CREATE ROLE {} ").format(sql.Identifier(name)) + attrs)
@@ -45,6 +52,7 @@ def bootstrap(settings: CommonSettings, *, database: str | None = None) -> str:
     db = database or database_name(settings.database_url)
     owner_pw = settings.database_owner_password.get_secret_value() if settings.database_owner_password else None
     app_pw = settings.database_app_password.get_secret_value() if settings.database_app_password else None
+    ingest_pw = settings.database_ingest_password.get_secret_value() if settings.database_ingest_password else None
     with (
         psycopg.connect(_server_url(settings.database_url, "postgres"), autocommit=True) as conn,
         conn.cursor() as cur,
@@ -53,6 +61,7 @@ def bootstrap(settings: CommonSettings, *, database: str | None = None) -> str:
         try:
             _ensure_role(cur, settings.database_owner_user, owner_pw)
             _ensure_role(cur, settings.database_app_user, app_pw)
+            _ensure_role(cur, settings.database_ingest_user, ingest_pw, bypass_rls=True)
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db,))
             if cur.fetchone() is None:
                 cur.execute(
@@ -71,11 +80,8 @@ def bootstrap(settings: CommonSettings, *, database: str | None = None) -> str:
                 sql.Identifier(db), sql.Identifier(settings.database_owner_user)
             )
         )
-        cur.execute(
-            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
-                sql.Identifier(db), sql.Identifier(settings.database_app_user)
-            )
-        )
+        for role in (settings.database_app_user, settings.database_ingest_user):
+            cur.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(db), sql.Identifier(role)))
         cur.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
     return db
 

@@ -15,26 +15,31 @@ from shared.config import sqlalchemy_url
 
 # Every service with tables, in the order they migrate. Named by path, never imported, so the
 # CLI in shared/ does not depend on any service (import-linter contract).
+DEFAULT_INGEST_ROLE = "sangkien_ingest"
+
 SERVICE_MIGRATIONS: dict[str, str] = {
     "review": "services.review:migrations",
 }
 
 
-def alembic_config(script_location: str, url: str, *, app_role: str) -> Config:
+def alembic_config(script_location: str, url: str, *, app_role: str, ingest_role: str = DEFAULT_INGEST_ROLE) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", script_location)
     cfg.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
     cfg.attributes["app_role"] = app_role
+    cfg.attributes["ingest_role"] = ingest_role
     return cfg
 
 
-def upgrade(script_location: str, url: str, *, app_role: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(script_location, url, app_role=app_role), revision)
+def upgrade(
+    script_location: str, url: str, *, app_role: str, ingest_role: str = DEFAULT_INGEST_ROLE, revision: str = "head"
+) -> None:
+    command.upgrade(alembic_config(script_location, url, app_role=app_role, ingest_role=ingest_role), revision)
 
 
-def upgrade_all(url: str, *, app_role: str) -> None:
+def upgrade_all(url: str, *, app_role: str, ingest_role: str = DEFAULT_INGEST_ROLE) -> None:
     for location in SERVICE_MIGRATIONS.values():
-        upgrade(location, url, app_role=app_role)
+        upgrade(location, url, app_role=app_role, ingest_role=ingest_role)
 
 
 def run_env(metadata: MetaData, schema: str) -> None:
@@ -64,3 +69,9 @@ def app_role() -> str:
     from alembic import context
 
     return str(context.config.attributes.get("app_role", "sangkien_app"))
+
+
+def ingest_role() -> str:
+    from alembic import context
+
+    return str(context.config.attributes.get("ingest_role", DEFAULT_INGEST_ROLE))

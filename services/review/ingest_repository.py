@@ -1,8 +1,10 @@
-"""SQL of the ingester, on a psycopg connection as the app role (row-level security binds it).
+"""SQL of the ingester, on a psycopg connection as the ingester's role (``sangkien_ingest``).
 
-A batch is copied into a temporary staging table (COPY is the fast path into PostgreSQL), then
-moved into ``review.submissions`` one tenant at a time — the policy's WITH CHECK only admits the
-tenant set for the statement — all in one transaction and one pipelined round trip.
+That role bypasses row-level security, because PostgreSQL refuses ``COPY FROM`` into a table
+under it and COPY is the fast path in; it may only read the org tree and insert (and read back)
+submissions (review migration 0003). Each row's tenant is the one its tracking code names
+(checked in ingest.parse) and the composite foreign key (tenant_id, unit_id) refuses a unit of
+another tenant.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ from typing import Any
 
 import psycopg
 
-STAGING_COLUMNS = (
+COLUMNS = (
     "tenant_id",
     "tracking_code",
     "submission_id",
-    "campaign",
-    "subunit",
+    "campaign_id",
+    "unit_id",
     "full_name",
     "id_number_enc",
     "id_number_hash",
@@ -34,77 +36,77 @@ STAGING_COLUMNS = (
     "applied_from",
     "benefit",
     "awards",
+    "status",
     "submitted_at",
     "stream_id",
 )
+_COLUMN_LIST = ", ".join(COLUMNS)
+
+_COPY = f"COPY review.submissions ({_COLUMN_LIST}) FROM STDIN"
 
 STAGING_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS ingest_staging (
-  tenant_id integer, tracking_code text, submission_id text, campaign text, subunit text,
+  tenant_id integer, tracking_code text, submission_id text, campaign_id integer, unit_id bigint,
   full_name text, id_number_enc bytea, id_number_hash bytea, phone_enc bytea, phone_hash bytea,
   idea_group text, field text, title text, description text, birth_year smallint, position text,
-  workplace text, email text, applied_from text, benefit text, awards text,
+  workplace text, email text, applied_from text, benefit text, awards text, status text,
   submitted_at timestamptz, stream_id text
 ) ON COMMIT DELETE ROWS
 """
 
-# Each tenant's statement reads only its own rows of the batch: without this index every one of
-# the ~80 statements of a batch would scan the whole staging table.
-STAGING_INDEX_DDL = "CREATE INDEX IF NOT EXISTS ingest_staging_tenant ON ingest_staging (tenant_id)"
+_STAGE = f"COPY ingest_staging ({_COLUMN_LIST}) FROM STDIN"
 
-_COPY = f"COPY ingest_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN"
-
-_MOVE = """
-INSERT INTO review.submissions (
-  tenant_id, tracking_code, submission_id, campaign_id, unit_id, full_name,
-  id_number_enc, id_number_hash, phone_enc, phone_hash, idea_group, field, title, description,
-  birth_year, position, workplace, email, applied_from, benefit, awards, status, submitted_at, stream_id)
-SELECT s.tenant_id, s.tracking_code, s.submission_id, c.id, u.id, s.full_name,
-  s.id_number_enc, s.id_number_hash, s.phone_enc, s.phone_hash, s.idea_group, s.field, s.title, s.description,
-  s.birth_year, s.position, s.workplace, s.email, s.applied_from, s.benefit, s.awards, 'received',
-  s.submitted_at, s.stream_id
-FROM ingest_staging s
-JOIN review.campaigns c ON c.code = s.campaign
-JOIN review.units u ON u.tenant_id = s.tenant_id AND u.tree_id = c.tree_id AND u.code = s.subunit
-WHERE s.tenant_id = %(tenant)s
+_INSERT_NEW = f"""
+INSERT INTO review.submissions ({_COLUMN_LIST})
+SELECT {_COLUMN_LIST} FROM ingest_staging
 ON CONFLICT (tenant_id, tracking_code) DO NOTHING
-RETURNING tracking_code
+RETURNING tenant_id, tracking_code
 """
-
-_SET_TENANT = "SELECT set_config('app.tenant_id', %s, true)"
 
 _EXISTING = """
-SELECT tracking_code, submission_id FROM review.submissions
-WHERE tenant_id = %(tenant)s AND tracking_code = ANY(%(codes)s)
+SELECT s.tenant_id, s.tracking_code, s.submission_id
+FROM review.submissions s
+JOIN unnest(%(tenants)s::integer[], %(codes)s::text[]) AS k(tenant_id, tracking_code)
+  ON s.tenant_id = k.tenant_id AND s.tracking_code = k.tracking_code
 """
+
+_CAMPAIGNS = "SELECT code, id, tree_id FROM review.campaigns"
+_UNITS = "SELECT tenant_id, tree_id, code, id FROM review.units"
 
 
 def connect(url: str) -> psycopg.Connection[Any]:
     conn = psycopg.connect(url, autocommit=False, connect_timeout=3)
     conn.execute(STAGING_DDL)
-    conn.execute(STAGING_INDEX_DDL)
     conn.commit()
     return conn
 
 
-def stage(conn: psycopg.Connection[Any], rows: Iterable[Sequence[Any]]) -> None:
-    with conn.cursor() as cur, cur.copy(_COPY) as copy:
+def org_tree(conn: psycopg.Connection[Any]) -> tuple[dict[str, tuple[int, int]], dict[tuple[int, int, str], int]]:
+    """campaign code → (id, tree id); (tenant id, tree id, unit code) → unit id."""
+    campaigns = {code: (cid, tree) for code, cid, tree in conn.execute(_CAMPAIGNS)}
+    units = {(tenant, tree, code): uid for tenant, tree, code, uid in conn.execute(_UNITS)}
+    conn.commit()  # a read; leave no transaction open between batches
+    return campaigns, units
+
+
+def copy(conn: psycopg.Connection[Any], rows: Iterable[Sequence[Any]]) -> None:
+    """Every row, or none: one duplicate tracking code fails the whole COPY."""
+    with conn.cursor() as cur, cur.copy(_COPY) as cp:
         for row in rows:
-            copy.write_row(row)
+            cp.write_row(row)
 
 
-def move(conn: psycopg.Connection[Any], tenants: Iterable[int]) -> dict[int, set[str]]:
-    """Insert the staged rows of each tenant; returns the tracking codes actually inserted."""
-    pending = []
-    with conn.pipeline():
-        for tenant in tenants:
-            conn.execute(_SET_TENANT, (str(tenant),))
-            pending.append((tenant, conn.execute(_MOVE, {"tenant": tenant})))
-    return {tenant: {row[0] for row in cur.fetchall()} for tenant, cur in pending}
+def insert_new(conn: psycopg.Connection[Any], rows: Sequence[Sequence[Any]]) -> set[tuple[int, str]]:
+    """Insert the rows whose (tenant, tracking code) is new; returns those keys."""
+    with conn.cursor() as cur:
+        with cur.copy(_STAGE) as cp:
+            for row in rows:
+                cp.write_row(row)
+        cur.execute(_INSERT_NEW)
+        return {(t, c) for t, c in cur.fetchall()}
 
 
-def existing(conn: psycopg.Connection[Any], tenant: int, codes: list[str]) -> dict[str, str]:
-    """tracking code → submission id, for the codes already committed in that tenant."""
-    conn.execute(_SET_TENANT, (str(tenant),))
-    rows = conn.execute(_EXISTING, {"tenant": tenant, "codes": codes}).fetchall()
-    return dict(rows)
+def existing(conn: psycopg.Connection[Any], keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    """(tenant id, tracking code) → submission id, for the keys already committed."""
+    rows = conn.execute(_EXISTING, {"tenants": [t for t, _ in keys], "codes": [c for _, c in keys]}).fetchall()
+    return {(t, c): sid for t, c, sid in rows}

@@ -16,6 +16,8 @@ import os
 import signal
 import socket
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 import time
 from typing import Any
 
@@ -27,7 +29,7 @@ from redis.exceptions import NoScriptError
 from services.review import ingest_repository, publisher
 from services.review.config import ReviewSettings
 from services.review.deadletters import park
-from services.review.ingest import Entry, Outcome, commit_batch, parse
+from services.review.ingest import Entry, Outcome, Resolver, commit_batch, parse
 from shared.contracts.submissions import SubmissionStatus, status_key
 from shared.db import make_engine, make_sessionmaker, tenant_scope
 from shared.logging import get_logger
@@ -60,6 +62,13 @@ return #KEYS
 MARK_SLICE = 500
 
 
+@dataclass(frozen=True)
+class Batch:
+    entries: list[tuple[Any, dict[Any, Any]]]  # as read: every one is acknowledged at the end
+    ok: list[Entry]
+    poison: list[tuple[str, bytes, str]]
+
+
 def consumer_name() -> str:
     # A pod restarted in place keeps its name and so finds its own pending entries at once.
     return os.environ.get("INGESTER_CONSUMER") or f"{socket.gethostname()}-{os.getpid()}"
@@ -85,16 +94,29 @@ class Ingester:
         self._own_pending = True  # on start, and after a failure: re-read what we were given
         self._last_reclaim = 0.0
         self._mark = self.redis.register_script(MARK_RECEIVED_LUA)
+        self.resolver = Resolver()  # used by the writer thread only
+        # One writer thread owns the PostgreSQL connection; one batch in it at a time.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingester-writer")
+        self._inflight: tuple[Batch, float, Future[Outcome | None]] | None = None
         self.committed = 0
 
     # --- connections -----------------------------------------------------------------------------
 
     def pg(self) -> psycopg.Connection[Any]:
         if self._pg is None or self._pg.closed:
-            self._pg = ingest_repository.connect(self.settings.runtime_database_url)
+            self._pg = ingest_repository.connect(self.settings.ingest_runtime_database_url)
         return self._pg
 
     def close(self) -> None:
+        """Settle the batch being written (its commit acknowledged, if Redis lets us), then let go
+        of the writer and the connection."""
+        if self._inflight is not None:
+            try:
+                self._settle(None)
+            except (redis.RedisError, psycopg.Error) as exc:
+                log.warning("batch left pending at shutdown", error=type(exc).__name__)
+                self._inflight = None
+        self._writer.shutdown(wait=True)
         if self._pg is not None:
             self._pg.close()
             self._pg = None
@@ -102,38 +124,67 @@ class Ingester:
     # --- one step ------------------------------------------------------------------------------------
 
     def step(self, block_ms: int | None = None) -> int:
-        """Read one batch (own pending first, then reclaimed, then new) and resolve it. Returns
-        the number of entries resolved."""
+        """Read a batch (own pending first, then reclaimed, then new) and hand it to the writer;
+        resolve the batch the writer finished before. Returns how many entries this call read
+        or resolved: 0 when there was nothing to do.
+
+        Two batches overlap: while the writer thread COPYs batch N and PostgreSQL stores it, this
+        thread reads and parses batch N+1 and, once N is committed, marks and acknowledges it.
+        Only one batch is ever being written, and nothing is acknowledged before its commit."""
         s = self.settings
+        reclaim_due = time.monotonic() - self._last_reclaim >= s.ingester_reclaim_every_seconds
+        settled = 0
+        if self._inflight is not None and (self._own_pending or reclaim_due):
+            settled = self._settle(None)  # never re-read our own pending entries while one is written
         entries: list[tuple[Any, dict[Any, Any]]] = []
         if self._own_pending:
             entries = self._read("0", block_ms=None)
             if not entries:
                 self._own_pending = False
-        if not entries and time.monotonic() - self._last_reclaim >= s.ingester_reclaim_every_seconds:
+        if not entries and reclaim_due:
             self._last_reclaim = time.monotonic()
             self._expire_poison()
             entries = self._reclaim()
-        if not entries:
+        if not entries and self._inflight is not None:
+            entries = self._read(">", block_ms=None)  # no waiting while a batch is being written
+        elif not entries:
             entries = self._read(">", block_ms=s.ingester_block_ms if block_ms is None else block_ms)
             if 0 < len(entries) < s.ingester_batch and s.ingester_linger_ms > 0:
                 # Submissions are arriving: let a batch's worth gather rather than commit a few
-                # rows per transaction (a statement per tenant each time) at the cost of CPU
-                # that intake needs at the deadline. At most ingester_linger_ms more latency.
+                # rows per transaction at the cost of CPU that intake needs at the deadline.
+                # At most ingester_linger_ms more latency.
                 self.stop.wait(s.ingester_linger_ms / 1000)
                 entries += self._read(">", block_ms=None, count=s.ingester_batch - len(entries))
-        if not entries:
-            return 0
-        started = time.perf_counter()
-        ok, poison = parse(entries)
-        outcome = self._commit(ok)
+        batch = Batch(entries, *parse(entries)) if entries else None
+        if self._inflight is not None:
+            settled += self._settle(batch)
+        elif batch is not None:
+            self._submit(batch)
+        return len(entries) or settled
+
+    def _submit(self, batch: Batch) -> None:
+        self._inflight = (batch, time.perf_counter(), self._writer.submit(self._commit, batch.ok))
+
+    def _settle(self, following: Batch | None) -> int:
+        """Wait for the batch being written; hand the writer the following one at once; then mark
+        and acknowledge the committed one. Returns the number of entries resolved."""
+        assert self._inflight is not None
+        batch, started, future = self._inflight
+        self._inflight = None
+        try:
+            outcome = future.result()
+        except BaseException:
+            self._own_pending = True  # both batches stay pending and are read again
+            raise
         if outcome is None:
             self._own_pending = True  # stopped while PostgreSQL was away: the entries stay pending
             return 0
-        outcome.rejected += poison
-        self._finish(entries, ok, outcome)
+        if following is not None:
+            self._submit(following)
+        outcome.rejected += batch.poison
+        self._finish(batch.entries, outcome)
         BATCH_SECONDS.observe(time.perf_counter() - started)
-        return len(entries)
+        return len(batch.entries)
 
     def _read(self, cursor: str, *, block_ms: int | None, count: int | None = None) -> list[tuple[Any, dict[Any, Any]]]:
         res: Any = self.redis.xreadgroup(
@@ -185,33 +236,37 @@ class Ingester:
             )
 
     def _commit(self, ok: list[Entry]) -> Outcome | None:
+        """In the writer thread: the batch committed, retried while PostgreSQL is away; None if
+        the process is stopped meanwhile."""
         delay = 0.2
         while True:
             try:
-                return commit_batch(self.pg(), ok)
+                return commit_batch(self.pg(), ok, self.resolver)
             except psycopg.OperationalError as exc:
                 log.warning("postgresql unavailable, batch kept for retry", error=type(exc).__name__, entries=len(ok))
-                self.close()
-                self._keep_claimed(ok)
+                if self._pg is not None:
+                    self._pg.close()
+                    self._pg = None
+                self._keep_claimed([e.stream_id for e in ok])
                 if self.stop.wait(delay):
                     return None
                 delay = min(delay * 2, 5.0)
 
-    def _keep_claimed(self, ok: list[Entry]) -> None:
+    def _keep_claimed(self, ids: list[Any]) -> None:
         """Still ours while we wait for PostgreSQL: reset the entries' idle time (XCLAIM JUSTID
         counts no delivery), or another consumer would reclaim them as a dead one's and, after
         a few rounds, park healthy submissions as dead letters."""
-        if not ok:
+        if not ids:
             return
         try:
             self.redis.xclaim(
                 self.stream, self.group, self.name, min_idle_time=0,
-                message_ids=[e.stream_id for e in ok], justid=True,
+                message_ids=ids, justid=True,
             )  # fmt: skip
         except redis.RedisError as exc:
             log.warning("could not keep the batch claimed", error=type(exc).__name__)
 
-    def _finish(self, entries: list[tuple[Any, dict[Any, Any]]], ok: list[Entry], outcome: Outcome) -> None:
+    def _finish(self, entries: list[tuple[Any, dict[Any, Any]]], outcome: Outcome) -> None:
         """After the commit: the tracking records, then dead letters, acknowledgement and
         deletion in one MULTI (so an entry is never acknowledged without its dead letter).
         Marking first: a crash between the two leaves entries pending (redelivered, found

@@ -8,6 +8,7 @@ stream, its dead letters nor an operator's ``XRANGE`` shows them.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from enum import StrEnum
 
@@ -47,6 +48,16 @@ def normalize_tracking_code(raw: str) -> str | None:
     return f"{int(s[:digits])}-{body[:4]}-{body[4:]}"
 
 
+_CANONICAL = re.compile(r"(0|[1-9][0-9]{0,2})-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}")
+
+
+def canonical_tenant_id(tracking_code: str) -> int | None:
+    """The tenant a code names when it is already in canonical form (what intake issues), else
+    None: one regular expression, for the ingester's every message."""
+    m = _CANONICAL.fullmatch(tracking_code)
+    return int(m[1]) if m else None
+
+
 def tenant_id_of(tracking_code: str) -> int:
     return int(tracking_code.split("-", 1)[0])
 
@@ -80,11 +91,28 @@ FIELD_LABELS: dict[str, str] = {
 class SubmissionStatus(StrEnum):
     queued = "queued"  # accepted by intake, in the stream
     received = "received"  # committed by review under its tenant
+    # The review workflow (services/review/workflow): what a unit did with it last.
+    dang_tham_dinh = "dang_tham_dinh"  # appraisers are scoring it
+    hop_le = "hop_le"  # the unit found the dossier valid
+    khong_hop_le = "khong_hop_le"  # a condition of validity fails (named on the officer's screen)
+    tam_dung = "tam_dung"  # a complaint or an authorship dispute is open: selection is frozen
+    de_cu = "de_cu"  # recommended up to the next level (the tracking detail names the unit)
+    bieu_duong = "bieu_duong"  # commended by a unit (the tracking detail names it)
+    de_cu_toan_quoc = "de_cu_toan_quoc"  # the province proposed it to the Tổng Liên đoàn
+    tld_bieu_duong = "tld_bieu_duong"  # the Tổng Liên đoàn commended it
 
 
 STATUS_LABELS: dict[str, str] = {
     "queued": "Đã tiếp nhận, đang chuyển đến đơn vị",
     "received": "Đơn vị đã nhận sáng kiến",
+    "dang_tham_dinh": "Đang được thẩm định",
+    "hop_le": "Hồ sơ hợp lệ, chờ xét chọn",
+    "khong_hop_le": "Hồ sơ chưa hợp lệ",
+    "tam_dung": "Tạm dừng xét chọn để giải quyết khiếu nại",
+    "de_cu": "Đã được giới thiệu lên công đoàn cấp trên",
+    "bieu_duong": "Được biểu dương",
+    "de_cu_toan_quoc": "Đã được đề nghị Tổng Liên đoàn Lao động Việt Nam biểu dương",
+    "tld_bieu_duong": "Được Tổng Liên đoàn Lao động Việt Nam biểu dương",
 }
 
 
@@ -126,6 +154,14 @@ class SubmissionMessage(BaseModel):
     submitted_at: dt.datetime
 
 
+class TrackingStep(BaseModel):
+    """One step of an initiative's way through the review, as the submitter reads it."""
+
+    at: dt.datetime
+    status: str
+    label: str
+
+
 class TrackingAnswer(BaseModel):
     """What the submitter sees of a submission (“theo dõi kết quả”): intake answers with it, and
     review answers intake with it once the Redis record is gone."""
@@ -139,3 +175,8 @@ class TrackingAnswer(BaseModel):
     subunit_name: str | None = None
     title: str | None = None
     submitted_at: dt.datetime | None = None
+    # Added with the review workflow (optional: older answers stay valid). ``status_detail`` says
+    # in plain words where the initiative is ("Đang được xem xét tại Công đoàn cơ sở …");
+    # ``history`` is every step so far, oldest first.
+    status_detail: str | None = None
+    history: list[TrackingStep] = Field(default_factory=list)

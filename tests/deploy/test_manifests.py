@@ -46,7 +46,7 @@ IMAGE = "sangkien"  # the image name every manifest uses; kustomize's `images:` 
 CLI_SOURCE = Path(cli.__file__).read_text(encoding="utf-8")
 
 # Only the migration Job may hold the administrator's URL and the role passwords.
-ADMIN_ENV = {"DATABASE_URL", "DATABASE_OWNER_PASSWORD", "DATABASE_APP_PASSWORD"}
+ADMIN_ENV = {"DATABASE_URL", "DATABASE_OWNER_PASSWORD", "DATABASE_APP_PASSWORD", "DATABASE_INGEST_PASSWORD"}
 
 # The Ingress contract: public path → the service whose API answers it (notify stays internal).
 PUBLIC_ROUTES = {

@@ -3,6 +3,7 @@ replay, reclaim of a dead consumer's entries, and the tracking look-up under RLS
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -11,10 +12,14 @@ from typing import Any
 import httpx
 import pytest
 import redis
+from hypothesis import given
+from hypothesis import settings as settings_hypothesis
+from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, text
 
 from services.review.config import ReviewSettings
+from services.review.ingest import _from_model, parse, read_message
 from services.review.ingester import Ingester
 from shared.config import CommonSettings
 from shared.contracts.submissions import (
@@ -225,3 +230,98 @@ def test_a_code_that_names_another_tenant_is_parked(
     assert rows(settings, m.tracking_code) == 0
     reasons = [f[b"reason"].decode() for _, f in rds.xrange(DEAD_LETTER_STREAM)]
     assert reasons == [f"Mã theo dõi {m.tracking_code} không thuộc đơn vị thanh-hoa"]
+
+
+# ---- the fast reader and the ingester's role ---------------------------------------------------
+
+
+@settings_hypothesis(max_examples=60, deadline=None)
+@given(
+    optional=st.fixed_dictionaries(
+        {},
+        optional={
+            "birth_year": st.integers(1940, 2010),
+            "position": st.text(max_size=40),
+            "workplace": st.text(max_size=40),
+            "email": st.emails(),
+            "applied_from": st.text(max_size=20),
+            "benefit": st.text(max_size=80),
+            "awards": st.text(max_size=80),
+        },
+    ),
+    title=st.text(min_size=1, max_size=200),
+    group=st.sampled_from(["doanh_nghiep", "khoi_co_quan"]),
+)
+def test_fast_reader_agrees_with_the_contract(
+    settings: CommonSettings, optional: dict[str, Any], title: str, group: str
+) -> None:
+    """What intake writes, read without the model, gives the same row as the model."""
+    m = message(settings, title=title, group=group, **optional)
+    fast = read_message(m.model_dump_json().encode())
+    assert fast == _from_model(m)
+    assert fast.values[1:5] == (m.id_number.ct, m.id_number.h, m.phone.ct, m.phone.h)
+
+
+def test_fast_reader_leaves_anything_else_to_the_model(settings: CommonSettings) -> None:
+    m = message(settings)
+    data = m.model_dump(mode="json")
+    data["tenant_id"] = "38"  # the model coerces it; the fast reader does not guess
+    raw = json.dumps(data).encode()
+    with pytest.raises(ValueError):
+        read_message(raw)
+    ok, poison = parse([(b"1-1", {b"m": raw})])
+    assert not poison and ok[0].message.tenant_id == 38
+    data["group"] = "khong-co"
+    ok, poison = parse([(b"1-2", {b"m": json.dumps(data).encode()})])
+    assert not ok and "group" in poison[0][2]
+
+
+def test_the_ingesters_role_may_only_read_the_tree_and_insert_submissions(migrated: CommonSettings) -> None:
+    role = migrated.database_ingest_user
+    engine = create_engine(migrated.database_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as c:
+        attrs = c.execute(text("SELECT rolbypassrls, rolsuper FROM pg_roles WHERE rolname = :r"), {"r": role}).one()
+        grants = {
+            (t, p)
+            for t, p in c.execute(
+                text(
+                    "SELECT table_schema || '.' || table_name, privilege_type "
+                    "FROM information_schema.role_table_grants WHERE grantee = :r"
+                ),
+                {"r": role},
+            )
+        }
+    engine.dispose()
+    assert attrs == (True, False)
+    assert grants == {
+        ("review.tenants", "SELECT"),
+        ("review.units", "SELECT"),
+        ("review.campaigns", "SELECT"),
+        ("review.submissions", "SELECT"),
+        ("review.submissions", "INSERT"),
+    }
+
+
+def test_a_unit_of_another_tenant_is_refused_by_the_database(
+    review_settings: ReviewSettings, settings: CommonSettings
+) -> None:
+    """Bypassing row-level security, the ingester still cannot file a row under a tenant with a
+    unit of another: the composite foreign key refuses it."""
+    import psycopg
+
+    from services.review import ingest_repository
+
+    m = message(settings)
+    with psycopg.connect(settings.database_url) as admin:
+        campaign_id, foreign_unit = admin.execute(
+            "SELECT c.id, u.id FROM review.campaigns c JOIN review.units u ON u.tree_id = c.tree_id "
+            "WHERE c.code = '75k-demo' AND u.tenant_id <> 38 LIMIT 1"
+        ).fetchone()  # type: ignore[misc]  # the demo campaign and tree are loaded
+    row = (38, m.tracking_code, m.submission_id, campaign_id, foreign_unit, *_from_model(m).values, "received",
+           m.submitted_at, "1-1")  # fmt: skip
+    conn = ingest_repository.connect(review_settings.ingest_runtime_database_url)
+    try:
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            ingest_repository.copy(conn, [row])
+    finally:
+        conn.close()
