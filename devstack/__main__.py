@@ -153,12 +153,18 @@ def run(args: argparse.Namespace) -> int:
             "PUBLIC_URL": os.environ.get("PUBLIC_URL", f"http://127.0.0.1:{ports['intake']}"),
             "REVIEW_URL": f"http://127.0.0.1:{ports['review']}",
             "ADMIN_TOKEN": sec["ADMIN_TOKEN"],
+            # The console is served over plain http on this machine: a Secure cookie would never
+            # come back. Production keeps the default (on) and refuses to start without it.
+            "CONSOLE_COOKIE_SECURE": "false",
         }
         cli = [sys.executable, "-m", "shared.cli"]
         _run_step("migrate", [*cli, "db", "migrate"], env)
         _run_step("storage", [*cli, "storage", "init"], env)
         _run_step("org-tree", [*cli, "review", "load-tree", "2021", "2025"], env)
         _run_step("seed", [*cli, "review", "seed", "--demo"], env)
+        _run_step("workflow", [*cli, "review", "seed-workflow"], env)
+        _run_step("officers", [*cli, "review", "seed-officers"], env)
+        _run_step("demo", [*cli, "review", "seed-demo"], env)  # demo CĐCS, their officers, initiatives
 
         processes = {
             **{f"{svc}-api": [*cli, "api", svc, "--port", str(port)] for svc, port in ports.items()},
@@ -185,6 +191,10 @@ def run(args: argparse.Namespace) -> int:
         _say(f"  Cổng nộp sáng kiến (intake)    http://127.0.0.1:{ports['intake']}/           [{status['intake']}]")
         _say(f"  Theo dõi kết quả               http://127.0.0.1:{ports['intake']}/theo-doi")
         _say(f"  Xét chọn (review)              http://127.0.0.1:{ports['review']}/docs       [{status['review']}]")
+        _say(
+            f"  Bàn làm việc cán bộ (console)  http://127.0.0.1:{ports['review']}/console/dang-nhap"
+            "  (tài khoản demo: bước 'officers' ở trên)"
+        )
         _say(f"  Tin lỗi (quản trị)             sangkien review dead-letters  (ADMIN_TOKEN: {data / 'secrets.json'})")
         _say(
             f"  Báo cáo, hồ sơ (reporting)     http://127.0.0.1:{ports['reporting']}/docs       [{status['reporting']}]"

@@ -16,15 +16,39 @@ def tenant_rls_ddl(qualified_table: str) -> list[str]:
     ]
 
 
+APPEND_ONLY_COMMENT = "append-only"
+
+
 def schema_grants_ddl(schema: str, app_role: str) -> list[str]:
-    """The app role may use the schema's tables and sequences, never own or alter them."""
+    """The app role may use the schema's tables and sequences, never own or alter them.
+
+    Tables whose comment begins with ``append-only`` (the audit log) are then taken back to
+    SELECT and INSERT: every migration runs these grants over the whole schema, so without this
+    the next one would quietly give UPDATE and DELETE on them back."""
     return [
         f'GRANT USAGE ON SCHEMA {schema} TO "{app_role}"',
         f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO "{app_role}"',
         f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO "{app_role}"',
         f'ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "{app_role}"',
         f'ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES TO "{app_role}"',
+        append_only_revoke_ddl(schema, app_role),
     ]
+
+
+def append_only_revoke_ddl(schema: str, app_role: str) -> str:
+    # Migration DDL from the migration's own constants (schema and role names), like the grants
+    # above; no user input reaches it.
+    return f"""
+DO $$
+DECLARE t regclass;
+BEGIN
+    FOR t IN SELECT c.oid::regclass FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = '{schema}' AND c.relkind IN ('r', 'p')
+               AND obj_description(c.oid, 'pg_class') LIKE '{APPEND_ONLY_COMMENT}%'
+    LOOP
+        EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON %s FROM %I', t, '{app_role}');
+    END LOOP;
+END $$"""  # noqa: S608
 
 
 AUDIT_SQL = """

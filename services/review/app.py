@@ -7,8 +7,13 @@ import redis as redis_sync
 import redis.asyncio as aioredis
 from fastapi import FastAPI
 
+from services.review.accounts.api import router as accounts_router
 from services.review.api import router
 from services.review.config import ReviewSettings
+from services.review.console.pages import router as console_router
+from services.review.workflow.api import public as workflow_public
+from services.review.workflow.api import router as workflow_router
+from services.review.workflow.tracking import install_tracking_refresh
 from shared.db import make_engine, make_sessionmaker
 from shared.health import postgres_check, redis_check
 from shared.logging import configure_logging
@@ -33,5 +38,10 @@ def create_app(settings: ReviewSettings | None = None) -> FastAPI:
     app.state.sessions = make_sessionmaker(engine)
     # Dead-letter administration runs in sync handlers (thread pool), beside the database calls.
     app.state.redis_sync = redis_sync.Redis.from_url(settings.redis_url, socket_timeout=5)
+    install_tracking_refresh(app.state.sessions, app.state.redis_sync)
     app.include_router(router)
+    app.include_router(accounts_router)
+    app.include_router(console_router)
+    app.include_router(workflow_router)
+    app.include_router(workflow_public)
     return app

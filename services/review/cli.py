@@ -7,11 +7,15 @@ import argparse
 import redis
 
 from services.review import deadletters, publisher
+from services.review.accounts.demo import seed_demo_officers
 from services.review.config import ReviewSettings
-from services.review.service import ensure_campaigns, load_tree
-from shared.db import make_engine, make_sessionmaker, tenant_scope
+from services.review.console.demo import seed_demo_console
+from services.review.service import CAMPAIGN_2021, DEMO_CAMPAIGN, ensure_campaigns, load_tree
+from services.review.workflow.seed import seed_workflows
+from shared.db import TenantScope, make_engine, make_sessionmaker, tenant_scope
 from shared.logging import get_logger
 from shared.orgtree import read_tree
+from shared.pii import PiiCipher
 from shared.timeutil import now
 
 
@@ -22,6 +26,10 @@ def main(argv: list[str]) -> None:
     p.add_argument("tree", nargs="+")
     p = sub.add_parser("seed", help="tạo chương trình 2021 (và bản demo đang mở), công bố danh mục cho intake")
     p.add_argument("--demo", action="store_true")
+    sub.add_parser("seed-officers", help="tạo tài khoản cán bộ demo (Thanh Hóa, Cao Bằng) và in cách đăng nhập")
+    sub.add_parser("seed-demo", help="tạo CĐCS, cán bộ và sáng kiến mẫu (Thanh Hóa, Cao Bằng) cho bàn làm việc")
+    p = sub.add_parser("seed-workflow", help="cấu hình quy trình xét chọn của Thanh Hóa và Cao Bằng (chạy lại an toàn)")
+    p.add_argument("--campaign", action="append", default=[], help="mã chương trình (mặc định: 75k-2021, 75k-demo)")
     sub.add_parser("publish-directory", help="công bố danh mục đợt phát động và đơn vị lên Redis cho intake")
     p = sub.add_parser("dead-letters", help="xem và gửi lại các tin lỗi của luồng tiếp nhận")
     p.add_argument("--replay", metavar="ID", action="append", default=[], help="gửi lại tin lỗi ID (lặp lại được)")
@@ -42,6 +50,16 @@ def main(argv: list[str]) -> None:
         if args.cmd == "dead-letters":
             _dead_letters(client, settings, args.replay, args.replay_all)
             return
+        if args.cmd == "seed-officers":
+            _seed_officers(scope, settings)
+            return
+        if args.cmd == "seed-demo":
+            _seed_demo(scope, settings)
+            return
+        if args.cmd == "seed-workflow":
+            created = seed_workflows(scope, args.campaign or [CAMPAIGN_2021, DEMO_CAMPAIGN])
+            log.info("workflows seeded", rounds_created=created)
+            return
         if args.cmd == "publish-directory":
             changed = publisher.publish(client, publisher.build_snapshot(scope))
             log.info("directory published", changed=changed)
@@ -61,6 +79,30 @@ def main(argv: list[str]) -> None:
     finally:
         engine.dispose()
         client.close()
+
+
+def _seed_officers(scope: TenantScope, settings: ReviewSettings) -> None:
+    report = seed_demo_officers(scope, environment=settings.environment)
+    made = sum(a.created for a in report.accounts)
+    print(f"Tài khoản cán bộ demo: {made} tạo mới, {len(report.accounts) - made} đã có.")
+    print(f"Đăng nhập tại /console/dang-nhap của dịch vụ review, mật khẩu chung: {report.password}")
+    width = max(len(a.login_name) for a in report.accounts)
+    for a in report.accounts:
+        print(f"  {a.login_name:<{width}}  {a.role_label} — {a.unit_name}")
+    for name in report.without_grassroots:
+        print(f"  ({name}: cây tổ chức chưa có công đoàn cơ sở nào, nên chưa có tài khoản cấp cơ sở)")
+
+
+def _seed_demo(scope: TenantScope, settings: ReviewSettings) -> None:
+    report = seed_demo_console(scope, PiiCipher.from_settings(settings), environment=settings.environment, now=now())
+    print(
+        f"Dữ liệu mẫu của bàn làm việc: {report.units_created} CĐCS mẫu, "
+        f"{report.submissions_created} sáng kiến mẫu tạo mới (chạy lại không tạo thêm)."
+    )
+    if report.officers is not None:
+        for a in report.officers.accounts:
+            if a.unit_name in report.units:
+                print(f"  {a.login_name}  {a.role_label} — {a.unit_name} (mật khẩu: {report.officers.password})")
 
 
 def _dead_letters(client: redis.Redis, settings: ReviewSettings, ids: list[str], everything: bool) -> None:

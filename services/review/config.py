@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 from shared.config import CommonSettings
 from shared.contracts.submissions import INGESTER_GROUP, SUBMISSIONS_STREAM
@@ -20,3 +20,30 @@ class ReviewSettings(CommonSettings):
     ingester_max_deliveries: int = 5
     ingester_metrics_port: int = Field(0, description="Prometheus /metrics of the ingester process; 0: off")
     admin_token: SecretStr | None = Field(None, description="bearer token of the dead-letter administration")
+    # The employer's confirmation links (workflow): HMAC-signed, expiring, one-use. Unset, the key
+    # is derived from PII_HASH_KEY (domain-separated), so every environment that runs has one.
+    confirmation_key: SecretStr | None = Field(None, description="key signing employer confirmation links")
+    confirmation_ttl_hours: int = Field(168, ge=1, le=24 * 60, description="how long a confirmation link lives")
+    public_url: str = Field("http://127.0.0.1:8001", description="review's address as people reach it (links)")
+
+    def confirmation_signing_key(self) -> bytes:
+        from services.review.workflow.tokens import derive_key
+
+        if self.confirmation_key is not None and self.confirmation_key.get_secret_value():
+            return derive_key(self.confirmation_key.get_secret_value().encode())
+        return derive_key(self.pii_keyring()[2])
+
+    # The officers' console (services/review/accounts). The session cookie is Secure unless a
+    # developer on plain http://127.0.0.1 turns it off; production refuses to start without it.
+    console_cookie_secure: bool = True
+    console_session_idle_seconds: int = Field(1800, ge=60, description="a console session unused this long ends")
+    console_session_max_seconds: int = Field(12 * 3600, ge=300, description="and ends this long after sign-in")
+    console_login_attempts_per_user: int = Field(5, ge=1, description="failed sign-ins per login name per window")
+    console_login_attempts_per_ip: int = Field(30, ge=1, description="failed sign-ins per client address per window")
+    console_login_window_seconds: int = Field(900, ge=1)
+
+    @model_validator(mode="after")
+    def _secure_cookie_in_prod(self) -> ReviewSettings:
+        if self.environment == "prod" and not self.console_cookie_secure:
+            raise ValueError("CONSOLE_COOKIE_SECURE chỉ được tắt khi chạy thử trên máy (http)")
+        return self

@@ -221,7 +221,8 @@ def _unknown_unit(e: Entry) -> tuple[str, bytes, str]:
     return (
         e.stream_id,
         e.raw,
-        f"Không tìm thấy đơn vị trực thuộc “{m.subunit}” của đơn vị “{m.tenant}” trong cây tổ chức của đợt “{m.campaign}”",
+        f"Không tìm thấy đơn vị trực thuộc “{m.subunit}” của đơn vị “{m.tenant}” "
+        f"trong cây tổ chức của đợt “{m.campaign}”",
     )
 
 

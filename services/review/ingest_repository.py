@@ -56,12 +56,11 @@ CREATE TEMP TABLE IF NOT EXISTS ingest_staging (
 
 _STAGE = f"COPY ingest_staging ({_COLUMN_LIST}) FROM STDIN"
 
-_INSERT_NEW = f"""
-INSERT INTO review.submissions ({_COLUMN_LIST})
-SELECT {_COLUMN_LIST} FROM ingest_staging
-ON CONFLICT (tenant_id, tracking_code) DO NOTHING
-RETURNING tenant_id, tracking_code
-"""
+# The column list is this module's constant, never input.
+_INSERT_NEW = (
+    f"INSERT INTO review.submissions ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM ingest_staging "  # noqa: S608
+    "ON CONFLICT (tenant_id, tracking_code) DO NOTHING RETURNING tenant_id, tracking_code"
+)
 
 _EXISTING = """
 SELECT s.tenant_id, s.tracking_code, s.submission_id

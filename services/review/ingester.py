@@ -16,9 +16,9 @@ import os
 import signal
 import socket
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-import time
 from typing import Any
 
 import psycopg

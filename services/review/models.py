@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -198,3 +199,12 @@ class Submission(Base):
     submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     stream_id: Mapped[str] = mapped_column(String(32))
+    # Migration 0006 (the officers' console): where the row came from — 'portal' (the ingester,
+    # by default), 'paper' (imported from the console's XLSX), 'demo' (seeded for `make run`);
+    # a keyed hash of an imported row (a file uploaded twice inserts nothing twice); and the
+    # folded text (no diacritics, lower case) the console's search reads.
+    source: Mapped[str] = mapped_column(String(16), default="portal", server_default="portal")
+    import_key: Mapped[str | None] = mapped_column(String(64))
+    search_text: Mapped[str] = mapped_column(
+        Text, Computed("review.fold(full_name || ' ' || title || ' ' || tracking_code)", persisted=True)
+    )

@@ -1,6 +1,7 @@
 """The submitter's “theo dõi kết quả” look-up, answered by review once intake's Redis record
 is gone. The tracking code names the tenant (its prefix), so the look-up runs under that
-tenant's row-level security; the phone is compared by keyed hash, never in clear."""
+tenant's row-level security; the phone is compared by keyed hash, never in clear. The state
+and its history come from the review workflow (workflow/tracking.py), in plain Vietnamese."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.review import repository as repo
 from services.review.schemas import TrackingOut
-from shared.contracts.submissions import STATUS_LABELS, normalize_tracking_code, tenant_id_of
+from services.review.workflow.tracking import progress
+from shared.contracts.submissions import normalize_tracking_code, tenant_id_of
 from shared.db import tenant_session
 from shared.errors import NotFound
 from shared.timeutil import local
@@ -26,10 +28,13 @@ def lookup(sessions: sessionmaker[Session], raw_code: str, phone_digest_hex: str
         if found is None or not hmac.compare_digest(found[0].phone_hash.hex(), phone_digest_hex.lower()):
             raise not_found
         sub, unit, tenant = found
+        state = progress(s, sub)
         return TrackingOut(
             tracking_code=sub.tracking_code,
-            status=sub.status,
-            status_label=STATUS_LABELS.get(sub.status, sub.status),
+            status=state.status,
+            status_label=state.label,
+            status_detail=state.detail,
+            history=state.history,
             unit=tenant.code,
             unit_name=tenant.name,
             subunit=unit.code,

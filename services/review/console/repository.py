@@ -1,0 +1,243 @@
+"""SQL of the console. Every function takes a Session scoped to the officer's tenant (row-level
+security) and names the tenant in its predicates too, so each query rides the tenant-led
+indexes; functions only flush."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, literal_column, or_, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session, aliased
+
+from services.review.console.models import TextSignature
+from services.review.models import Campaign, OrgTree, Submission, Unit
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    unit_ids: Collection[int]  # the officer's reach, or the one unit the filter chose
+    search: str | None = None  # already folded by review.fold in SQL, not here
+    field: str | None = None
+    group: str | None = None
+    status: str | None = None
+    campaign_id: int | None = None
+    source: str | None = None
+    # HOOK(workflow): the round (đợt) filter. The workflow package (services/review/workflow)
+    # owns rounds and which submissions take part in one; when it exposes that as a query this
+    # becomes a predicate here. Until then there is deliberately no round filter.
+
+
+_ROW_COLUMNS = (
+    Submission.id,
+    Submission.tracking_code,
+    Submission.full_name,
+    Submission.title,
+    Submission.field,
+    Submission.idea_group,
+    Submission.status,
+    Submission.source,
+    Submission.unit_id,
+    Submission.campaign_id,
+    Submission.submitted_at,
+    Unit.name.label("unit_name"),
+)
+
+
+def _queue_where(tenant_id: int, q: QueueQuery) -> list[Any]:
+    where: list[Any] = [Submission.tenant_id == tenant_id, Submission.unit_id.in_(list(q.unit_ids))]
+    if q.search:
+        # LIKE with the folded query, escaped: a user's % or _ means itself.
+        pattern = "%" + q.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(Submission.search_text.like(func.review.fold(pattern), escape="\\"))
+    if q.field:
+        where.append(Submission.field == q.field)
+    if q.group:
+        where.append(Submission.idea_group == q.group)
+    if q.status:
+        where.append(Submission.status == q.status)
+    if q.campaign_id is not None:
+        where.append(Submission.campaign_id == q.campaign_id)
+    if q.source:
+        where.append(Submission.source == q.source)
+    return where
+
+
+def queue_page(session: Session, tenant_id: int, q: QueueQuery, *, limit: int, offset: int) -> Sequence[Any]:
+    stmt = (
+        select(*_ROW_COLUMNS)
+        .join(Unit, and_(Unit.tenant_id == Submission.tenant_id, Unit.id == Submission.unit_id))
+        .where(*_queue_where(tenant_id, q))
+        .order_by(Submission.submitted_at.desc(), Submission.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return session.execute(stmt).all()
+
+
+def queue_count(session: Session, tenant_id: int, q: QueueQuery) -> int:
+    return int(session.scalar(select(func.count()).select_from(Submission).where(*_queue_where(tenant_id, q))) or 0)
+
+
+def submission_by_code(session: Session, tenant_id: int, tracking_code: str) -> Submission | None:
+    return session.scalar(
+        select(Submission).where(Submission.tenant_id == tenant_id, Submission.tracking_code == tracking_code)
+    )
+
+
+# --- duplicates ---------------------------------------------------------------------------------
+
+
+def same_person(session: Session, tenant_id: int, ids: Collection[int]) -> Sequence[Any]:
+    """(id, other id, other's tracking code, other's unit) for each other submission of the
+    same campaign with the same ID number or the same phone (keyed hashes: nothing decrypted)."""
+    if not ids:
+        return []
+    s, o = aliased(Submission), aliased(Submission)
+    stmt = (
+        select(s.id, o.id.label("other_id"), o.tracking_code, o.unit_id)
+        .join(
+            o,
+            and_(
+                o.tenant_id == s.tenant_id,
+                o.campaign_id == s.campaign_id,
+                o.id != s.id,
+                or_(o.id_number_hash == s.id_number_hash, o.phone_hash == s.phone_hash),
+            ),
+        )
+        .where(s.tenant_id == tenant_id, s.id.in_(list(ids)))
+        .order_by(s.id, o.submitted_at)
+    )
+    return session.execute(stmt).all()
+
+
+_NEAR_SQL = text(
+    """
+    SELECT a.submission_id AS id, b.submission_id AS other_id, o.tracking_code, o.unit_id, m.score
+    FROM review.text_signatures a
+    JOIN review.text_signatures b
+      ON b.tenant_id = a.tenant_id AND b.bands && a.bands AND b.submission_id <> a.submission_id
+    JOIN review.submissions o ON o.tenant_id = b.tenant_id AND o.id = b.submission_id
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE x = y)::float8 / cardinality(a.minhash) AS score
+        FROM unnest(a.minhash, b.minhash) AS u(x, y)
+    ) m
+    WHERE a.tenant_id = :tenant_id AND a.submission_id = ANY(:ids) AND m.score >= :threshold
+    ORDER BY a.submission_id, m.score DESC
+    """
+)
+
+
+def near_duplicates(session: Session, tenant_id: int, ids: Collection[int], threshold: float) -> Sequence[Any]:
+    """(id, other id, other's code, other's unit, estimated similarity) across the tenant."""
+    if not ids:
+        return []
+    return session.execute(_NEAR_SQL, {"tenant_id": tenant_id, "ids": list(ids), "threshold": threshold}).all()
+
+
+def unsigned(session: Session, tenant_id: int, *, limit: int) -> Sequence[Any]:
+    """Submissions of the tenant whose description has no signature yet (the ingester COPYs rows
+    without one), oldest first."""
+    stmt = (
+        select(Submission.id, Submission.description)
+        .outerjoin(
+            TextSignature,
+            and_(TextSignature.tenant_id == Submission.tenant_id, TextSignature.submission_id == Submission.id),
+        )
+        .where(Submission.tenant_id == tenant_id, TextSignature.submission_id.is_(None))
+        .order_by(Submission.id)
+        .limit(limit)
+    )
+    return session.execute(stmt).all()
+
+
+def add_signatures(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(pg_insert(TextSignature).values(list(rows)).on_conflict_do_nothing())
+
+
+# --- units, campaigns ---------------------------------------------------------------------------
+
+
+def units(session: Session, tenant_id: int, ids: Collection[int]) -> Sequence[Unit]:
+    if not ids:
+        return []
+    return session.scalars(select(Unit).where(Unit.tenant_id == tenant_id, Unit.id.in_(list(ids)))).all()
+
+
+def children(session: Session, tenant_id: int, parent_id: int) -> Sequence[Unit]:
+    stmt = select(Unit).where(Unit.tenant_id == tenant_id, Unit.parent_id == parent_id).order_by(Unit.code)
+    return session.scalars(stmt).all()
+
+
+def campaigns(session: Session) -> Sequence[Campaign]:
+    return session.scalars(select(Campaign).order_by(Campaign.opens_at.desc())).all()
+
+
+def campaign_by_code(session: Session, code: str) -> Campaign | None:
+    return session.scalar(select(Campaign).where(Campaign.code == code))
+
+
+def campaign_by_id(session: Session, campaign_id: int) -> Campaign | None:
+    return session.get(Campaign, campaign_id)
+
+
+def tree_by_code(session: Session, code: str) -> OrgTree | None:
+    return session.scalar(select(OrgTree).where(OrgTree.code == code))
+
+
+def counts_by_unit(session: Session, tenant_id: int, unit_ids: Collection[int], campaign_id: int) -> dict[int, int]:
+    """Initiatives per unit (the unit they were submitted to) in one campaign."""
+    if not unit_ids:
+        return {}
+    stmt = (
+        select(Submission.unit_id, func.count())
+        .where(
+            Submission.tenant_id == tenant_id,
+            Submission.unit_id.in_(list(unit_ids)),
+            Submission.campaign_id == campaign_id,
+        )
+        .group_by(Submission.unit_id)
+    )
+    return {int(u): int(n) for u, n in session.execute(stmt).all()}
+
+
+def tenant_total(session: Session, tenant_id: int, campaign_id: int) -> int:
+    stmt = select(func.count()).where(Submission.tenant_id == tenant_id, Submission.campaign_id == campaign_id)
+    return int(session.scalar(stmt) or 0)
+
+
+# --- writing submissions (paper import, demo) ---------------------------------------------------
+
+
+def insert_submission(session: Session, values: dict[str, Any]) -> int | None:
+    """Insert one submission; None when its import key is already there (a re-upload)."""
+    stmt = (
+        pg_insert(Submission)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=["tenant_id", "import_key"], index_where=literal_column("import_key IS NOT NULL")
+        )
+        .returning(Submission.id)
+    )
+    new_id = session.scalar(stmt)
+    return int(new_id) if new_id is not None else None
+
+
+def existing_submission_ids(session: Session, tenant_id: int, submission_ids: Collection[str]) -> set[str]:
+    stmt = select(Submission.submission_id).where(
+        Submission.tenant_id == tenant_id, Submission.submission_id.in_(list(submission_ids))
+    )
+    return set(session.scalars(stmt))
+
+
+def add_unit(session: Session, unit: Unit) -> Unit:
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def unit_by_code(session: Session, tenant_id: int, tree_id: int, code: str) -> Unit | None:
+    return session.scalar(select(Unit).where(Unit.tenant_id == tenant_id, Unit.tree_id == tree_id, Unit.code == code))

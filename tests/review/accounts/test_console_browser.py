@@ -1,0 +1,102 @@
+"""The console's sign-in in headless Chromium, on a phone and a desktop: the form, the landing
+page with the officer's name, unit and role, sign-out. Screenshots go to a temporary folder, or
+to docs/screenshots/ with UPDATE_SCREENSHOTS=1 (as the portal's browser test does)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, expect, sync_playwright
+
+from devstack.embedded import free_port
+from services.review.accounts.models import Role
+from services.review.app import create_app
+from services.review.config import ReviewSettings
+from tests.review.accounts.conftest import PASSWORD, MakeOfficer
+from tests.support.stack import Server
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+SHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+DEVICES: dict[str, dict[str, Any]] = {
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "is_mobile": True,
+        "has_touch": True,
+        "device_scale_factor": 2,
+    },
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = SHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path_factory.mktemp("screenshots")
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+@pytest.fixture
+def console(settings_factory: Callable[..., ReviewSettings]) -> Iterator[Server]:
+    # Plain http on loopback, as on a developer's machine: the cookie cannot be Secure here.
+    server = Server(create_app(settings_factory(console_cookie_secure=False)), free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+def test_sign_in_and_out(
+    device: str, browser: Browser, console: Server, make_officer: MakeOfficer, shots: Path
+) -> None:
+    officer = make_officer(unit_code="H380", role=Role.quan_tri)
+    ctx = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", **DEVICES[device])
+    ctx.set_default_timeout(10_000)
+    problems: list[str] = []
+    try:
+        page = ctx.new_page()
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+        page.goto(f"{console.url}/console/")  # not signed in: sent to the form
+        expect(page).to_have_url(f"{console.url}/console/dang-nhap")
+        expect(page.locator("h1")).to_have_text("Đăng nhập")
+        page.screenshot(path=str(shots / f"console-login-{device}.png"))
+
+        page.get_by_label("Tên đăng nhập").fill(officer.login)
+        page.get_by_label("Mật khẩu").fill("sai-mat-khau")
+        page.get_by_role("button", name="Đăng nhập").click()
+        expect(page.get_by_role("alert")).to_have_text("Tên đăng nhập hoặc mật khẩu không đúng")
+        problems.clear()  # the 401 of the wrong password is the page's answer, not a fault
+
+        page.get_by_label("Mật khẩu").fill(PASSWORD)
+        page.get_by_role("button", name="Đăng nhập").click()
+        expect(page).to_have_url(f"{console.url}/console/")
+        expect(page.locator("h1")).to_have_text(f"Xin chào Cán bộ {officer.username}")
+        expect(page.locator(".who-meta")).to_have_text("Quản trị · Liên đoàn Lao động thành phố Thanh Hóa")
+        expect(page.locator("nav.sections a")).to_have_text(["Hàng đợi sáng kiến", "Tiến độ", "Đề cử", "Cấu hình"])
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the page is {overflow}px wider than the screen"
+        cookie = next(c for c in ctx.cookies() if c["name"] == "sangkien_phien")
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+        page.screenshot(path=str(shots / f"console-home-{device}.png"), full_page=True)
+
+        page.get_by_role("button", name="Đăng xuất").click()
+        expect(page).to_have_url(f"{console.url}/console/dang-nhap")
+        page.goto(f"{console.url}/console/")
+        expect(page).to_have_url(f"{console.url}/console/dang-nhap")
+        assert problems == []
+    finally:
+        ctx.close()

@@ -1,0 +1,165 @@
+"""Factories for the console's tests: units, officers (the accounts package's factory) and
+submissions, all committed (the app reads them in its own transactions). Each test builds its
+own small subtree under a district union with fresh codes, so tests never see each other's rows
+on the worker's database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.review.accounts import repository as accounts_repo
+from services.review.accounts.models import Role
+from services.review.console import repository as repo
+from services.review.console.service import signature_values
+from services.review.models import Unit, UnitKind
+from shared.config import CommonSettings
+from shared.contracts.submissions import new_tracking_code
+from shared.db import make_sessionmaker, tenant_session
+from shared.pii import PiiCipher
+from tests.review.accounts.conftest import (  # noqa: F401  # fixtures shared with the accounts tests
+    CAO_BANG,
+    CODES,
+    THANH_HOA,
+    Made,
+    MakeOfficer,
+    _clean_console_keys,
+    client,
+    client_factory,
+    make_officer,
+    settings_factory,
+    sign_in,
+    signed_in,
+)
+
+DEMO_CAMPAIGN = "75k-demo"
+
+
+@pytest.fixture(scope="session")
+def cipher(settings: CommonSettings) -> PiiCipher:
+    return PiiCipher.from_settings(settings)
+
+
+@dataclass(frozen=True)
+class MadeUnit:
+    tenant_id: int
+    id: int
+    code: str
+    name: str
+
+
+MakeUnit = Callable[..., MadeUnit]
+
+
+def remove_units(factory: sessionmaker[Session], tenant_id: int, unit_ids: list[int]) -> None:
+    """Take a test's units away again with their submissions (signatures cascade) and officers,
+    so that other packages' tests on this worker's database find the tree as the data has it."""
+    with tenant_session(factory, tenant_id) as s:
+        args = {"t": tenant_id, "ids": unit_ids}
+        s.execute(text("DELETE FROM review.submissions WHERE tenant_id = :t AND unit_id = ANY(:ids)"), args)
+        s.execute(text("DELETE FROM review.officers WHERE tenant_id = :t AND unit_id = ANY(:ids)"), args)
+        # One statement: the parent/child foreign key is checked at its end, when all are gone.
+        s.execute(text("DELETE FROM review.units WHERE tenant_id = :t AND id = ANY(:ids)"), args)
+
+
+@pytest.fixture
+def make_unit(app_engine: Engine, loaded_trees: CommonSettings) -> Iterator[MakeUnit]:
+    factory = make_sessionmaker(app_engine)
+    made: list[MadeUnit] = []
+
+    def make(
+        tenant_id: int = THANH_HOA, parent_code: str | None = None, *, name: str | None = None, kind: str = "grassroots"
+    ) -> MadeUnit:
+        code = f"T-{secrets.token_hex(4)}"
+        with tenant_session(factory, tenant_id) as s:
+            parent = accounts_repo.unit_by_code(s, tenant_id, "2021", parent_code or CODES[tenant_id])
+            assert parent is not None
+            u = repo.add_unit(
+                s,
+                Unit(
+                    tenant_id=tenant_id,
+                    tree_id=parent.tree_id,
+                    code=code,
+                    name=name or f"CĐCS thử nghiệm {code}",
+                    kind=UnitKind(kind).value,
+                    parent_id=parent.id,
+                    valid_from=parent.valid_from,
+                    is_demo=False,
+                ),
+            )
+            unit = MadeUnit(tenant_id, u.id, code, u.name)
+            made.append(unit)
+            return unit
+
+    yield make
+    for tenant_id in {u.tenant_id for u in made}:
+        remove_units(factory, tenant_id, [u.id for u in made if u.tenant_id == tenant_id])
+
+
+@dataclass(frozen=True)
+class MadeSubmission:
+    tenant_id: int
+    id: int
+    tracking_code: str
+    unit_id: int
+
+
+MakeSubmission = Callable[..., MadeSubmission]
+
+_DESCRIPTION = "Cải tiến quy trình làm việc của tổ sản xuất số {n} giúp giảm thời gian chờ và tăng năng suất lao động"
+
+
+@pytest.fixture
+def make_submission(app_engine: Engine, loaded_trees: CommonSettings, cipher: PiiCipher) -> MakeSubmission:
+    factory = make_sessionmaker(app_engine)
+
+    def make(unit: MadeUnit, **over: Any) -> MadeSubmission:
+        n = secrets.randbelow(10**8)
+        id_number = over.pop("id_number", f"0380{secrets.randbelow(10**8):08d}")
+        phone = over.pop("phone", f"09{secrets.randbelow(10**8):08d}")
+        campaign_code = over.pop("campaign", DEMO_CAMPAIGN)
+        sign = over.pop("sign", True)
+        with tenant_session(factory, unit.tenant_id) as s:
+            campaign = repo.campaign_by_code(s, campaign_code)
+            assert campaign is not None
+            idn, ph = cipher.seal(id_number, kind="id_number"), cipher.seal(phone, kind="phone")
+            values: dict[str, Any] = {
+                "tenant_id": unit.tenant_id,
+                "tracking_code": new_tracking_code(unit.tenant_id),
+                "submission_id": secrets.token_hex(16),
+                "campaign_id": campaign.id,
+                "unit_id": unit.id,
+                "full_name": "Trần Thị Thử",
+                "id_number_enc": idn.ciphertext,
+                "id_number_hash": idn.digest,
+                "phone_enc": ph.ciphertext,
+                "phone_hash": ph.digest,
+                "idea_group": "doanh_nghiep",
+                "field": "san_xuat",
+                "title": f"Sáng kiến thử {n}",
+                "description": f"Mô tả riêng số {n}: " + " ".join(secrets.token_hex(3) for _ in range(12)),
+                "status": "received",
+                "submitted_at": dt.datetime.now(dt.UTC),
+                "stream_id": "0-1",
+                **over,
+            }
+            new_id = repo.insert_submission(s, values)
+            assert new_id is not None
+            if sign:
+                repo.add_signatures(s, [signature_values(unit.tenant_id, new_id, values["description"])])
+            return MadeSubmission(unit.tenant_id, new_id, values["tracking_code"], unit.id)
+
+    return make
+
+
+def officer_at(make: MakeOfficer, unit: MadeUnit, role: Role = Role.tham_dinh) -> Made:
+    """An officer at one of the test's units (the accounts package's factory)."""
+    return make(unit.tenant_id, unit.code, role)
