@@ -11,6 +11,7 @@ from services.review.accounts.api import router as accounts_router
 from services.review.api import router
 from services.review.config import ReviewSettings
 from services.review.console.pages import router as console_router
+from services.review.console.selection_pages import router as selection_router
 from services.review.workflow.api import public as workflow_public
 from services.review.workflow.api import router as workflow_router
 from services.review.workflow.tracking import install_tracking_refresh
@@ -42,6 +43,7 @@ def create_app(settings: ReviewSettings | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(accounts_router)
     app.include_router(console_router)
+    app.include_router(selection_router)
     app.include_router(workflow_router)
     app.include_router(workflow_public)
     return app

@@ -16,6 +16,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from services.review.accounts.models import Role
 from services.review.accounts.principal import Officer
 from services.review.accounts.sessions import SessionData
+from services.review.workflow.models import NATIONAL_TENANT_ID
+from shared.timeutil import format_vn
 
 _HERE = Path(__file__).parent
 _loaders: list[FileSystemLoader] = [FileSystemLoader(_HERE / "templates")]
@@ -33,20 +35,29 @@ class NavItem:
     label: str
     href: str
     roles: frozenset[Role] = frozenset(Role)
+    # True: only the Tổng Liên đoàn's officers; False: only the provinces' and sectors'.
+    national: bool | None = None
+
+    def shown_to(self, officer: Officer) -> bool:
+        national = officer.tenant_id == NATIONAL_TENANT_ID
+        return officer.role in self.roles and (self.national is None or self.national == national)
 
 
-# The console's sections; the pages behind them come with the workflow (issue #4).
+# The console's sections (services/review/console). The Tổng Liên đoàn holds no initiatives of
+# its own: its officers see what the provinces nominated to it.
 NAV: list[NavItem] = [
-    NavItem("sang-kien", "Hàng đợi sáng kiến", "/console/sang-kien"),  # services/review/console
-    NavItem("tien-do", "Tiến độ", "/console/tien-do"),
-    NavItem("de-cu", "Đề cử", "/console/de-cu"),
-    NavItem("cau-hinh", "Cấu hình", "/console/cau-hinh", frozenset({Role.quan_tri})),
+    NavItem("sang-kien", "Hàng đợi sáng kiến", "/console/sang-kien", national=False),
+    NavItem("tien-do", "Tiến độ", "/console/tien-do", national=False),
+    NavItem("de-cu", "Đề cử", "/console/de-cu", national=False),
+    NavItem("toan-quoc", "Đề nghị toàn quốc", "/console/toan-quoc", national=True),
+    NavItem("cau-hinh", "Cấu hình", "/console/cau-hinh", frozenset({Role.quan_tri}), national=False),
 ]
 
 CSS_PATH = _HERE / "static" / "console.css"
 CSS = CSS_PATH.read_bytes()
 CSS_VERSION = hashlib.sha256(CSS).hexdigest()[:12]
 env.globals["css_url"] = f"/console/static/console.css?v={CSS_VERSION}"
+env.filters["vn_time"] = format_vn  # every instant a person reads: Asia/Ho_Chi_Minh
 
 
 def add_templates(folder: Path) -> None:
@@ -65,7 +76,7 @@ def render(
     **ctx: Any,
 ) -> Response:
     session: SessionData | None = getattr(request.state, "console_session", None)
-    nav = [n for n in NAV if officer is not None and officer.role in n.roles]
+    nav = [n for n in NAV if officer is not None and n.shown_to(officer)]
     html = env.get_template(template).render(
         officer=officer,
         csrf_token=session.csrf if session is not None else "",

@@ -1,5 +1,6 @@
-"""The console's pages: queue, detail, paper import, progress. Parsing of the query and form,
-rendering; the rules are in service.py, importing.py and progress.py. The request's session
+"""The console's pages: queue, paper import, progress (an initiative's page and the selection
+forms are in selection_pages.py). Parsing of the query and form, rendering; the rules are in
+service.py, importing.py and progress.py. The request's session
 (``PageSession``) is scoped to the officer's tenant and commits after the handler."""
 
 from __future__ import annotations
@@ -66,11 +67,15 @@ def queue_page(
     don_vi: Annotated[str, Query(max_length=20)] = "",
     chuong_trinh: Annotated[str, Query(max_length=64)] = "",
     nguon: Annotated[str, Query(max_length=16)] = "",
+    dot: Annotated[str, Query(max_length=20)] = "",
     trang: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     unit_id = _int(don_vi)
     if don_vi.strip() and unit_id is None:
         unit_id = -1  # not an id: answered like any unit outside the reach
+    round_id = _int(dot)
+    if dot.strip() and round_id is None:
+        round_id = -1  # likewise: no such round
     filters = QueueFilters(
         search=q,
         field=linh_vuc,
@@ -79,6 +84,7 @@ def queue_page(
         unit_id=unit_id,
         campaign=chuong_trinh,
         source=nguon,
+        round_id=round_id,
         page=trang,
     )
     try:
@@ -99,15 +105,6 @@ def queue_page(
         p=page,
         page_query=page_query,
     )
-
-
-@router.get("/sang-kien/{tracking_code}")
-def detail_page(request: Request, officer: PageOfficer, session: PageSession, tracking_code: str) -> Response:
-    try:
-        d = service.detail(session, officer, tracking_code[:40], _cipher(request))
-    except DomainError as exc:
-        return _problem(request, officer, exc)
-    return render(request, "console/sang_kien_chi_tiet.html", officer=officer, current="sang-kien", title=d.title, d=d)
 
 
 def _import_page(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 
 from services.review.console.models import TextSignature
 from services.review.models import Campaign, OrgTree, Submission, Unit
+from services.review.workflow.models import Case, Commendation, Nomination, Score
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,8 @@ class QueueQuery:
     status: str | None = None
     campaign_id: int | None = None
     source: str | None = None
-    # HOOK(workflow): the round (đợt) filter. The workflow package (services/review/workflow)
-    # owns rounds and which submissions take part in one; when it exposes that as a query this
-    # becomes a predicate here. Until then there is deliberately no round filter.
+    # A round (đợt) of the workflow: the initiatives scored, recommended or commended in it.
+    round_id: int | None = None
 
 
 _ROW_COLUMNS = (
@@ -46,8 +46,33 @@ _ROW_COLUMNS = (
 )
 
 
+def in_units(tenant_id: int, unit_ids: Collection[int]) -> Any:
+    """A submission is at a unit when it landed there or the workflow's case names the unit as
+    the one holding it or its own (after routing down to a CĐCS, or a nomination upward)."""
+    # A semi-join on a UNION rather than ``unit_id IN … OR EXISTS …``: each branch keeps its
+    # tenant-led index (an OR with a correlated subquery would scan the tenant's submissions).
+    ids = list(unit_ids)
+    s = aliased(Submission)
+    landed = select(s.id).where(s.tenant_id == tenant_id, s.unit_id.in_(ids))
+    held = select(Case.submission_id).where(
+        Case.tenant_id == tenant_id, or_(Case.holder_unit_id.in_(ids), Case.own_unit_id.in_(ids))
+    )
+    return Submission.id.in_(landed.union(held))
+
+
+def _in_round(tenant_id: int, round_id: int) -> Any:
+    def touched(model: Any) -> Any:
+        return (
+            select(model.submission_id)
+            .where(model.tenant_id == tenant_id, model.round_id == round_id, model.submission_id == Submission.id)
+            .exists()
+        )
+
+    return or_(touched(Score), touched(Nomination), touched(Commendation))
+
+
 def _queue_where(tenant_id: int, q: QueueQuery) -> list[Any]:
-    where: list[Any] = [Submission.tenant_id == tenant_id, Submission.unit_id.in_(list(q.unit_ids))]
+    where: list[Any] = [Submission.tenant_id == tenant_id, in_units(tenant_id, q.unit_ids)]
     if q.search:
         # LIKE with the folded query, escaped: a user's % or _ means itself.
         pattern = "%" + q.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -62,6 +87,8 @@ def _queue_where(tenant_id: int, q: QueueQuery) -> list[Any]:
         where.append(Submission.campaign_id == q.campaign_id)
     if q.source:
         where.append(Submission.source == q.source)
+    if q.round_id is not None:
+        where.append(_in_round(tenant_id, q.round_id))
     return where
 
 

@@ -23,8 +23,10 @@ from services.review.accounts import repository as accounts_repo
 from services.review.accounts.principal import Officer
 from services.review.accounts.service import units_in_reach
 from services.review.console import repository as repo
+from services.review.console import selection_repository as sel_repo
+from services.review.console.history import HistoryEntry, history
 from services.review.console.text import NEAR_DUPLICATE, signature
-from services.review.models import UNIT_KIND_LABELS, Campaign, Submission
+from services.review.models import UNIT_KIND_LABELS, Campaign, Submission, Unit
 from shared.contracts.submissions import (
     FIELD_LABELS,
     GROUP_LABELS,
@@ -42,6 +44,7 @@ SOURCE_LABELS = {"portal": "Cổng trực tuyến", "paper": "Nhập từ giấy
 NOT_FOUND = "Không tìm thấy sáng kiến"
 UNIT_NOT_FOUND = "Không tìm thấy đơn vị"
 CAMPAIGN_NOT_FOUND = "Không tìm thấy chương trình"
+ROUND_NOT_FOUND = "Không tìm thấy đợt xét chọn"
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class QueueFilters:
     unit_id: int | None = None
     campaign: str = ""
     source: str = ""
+    round_id: int | None = None
     page: int = 1
 
 
@@ -88,6 +92,7 @@ class QueuePage:
     filters: QueueFilters
     units: list[Option]
     campaigns: list[Option]
+    rounds: list[Option] = field(default_factory=list)
     fields: list[Option] = field(default_factory=lambda: _options(FIELD_LABELS))
     groups: list[Option] = field(default_factory=lambda: _options(GROUP_LABELS))
     statuses: list[Option] = field(default_factory=lambda: _options(STATUS_LABELS))
@@ -128,9 +133,9 @@ class Detail:
     received_at: str
     same_person: list[Related]
     near_text: list[Related]
-    # HOOK(audit): the initiative's history (who did what, when) comes from the audit package
-    # (services/review/audit) once it exposes a read of one submission's entries. Empty until then.
-    history: list[tuple[str, str]] = field(default_factory=list)
+    history: list[HistoryEntry] = field(default_factory=list)
+    # A trade secret seen from outside its own unit: only its name, effect and awards show.
+    masked: bool = False
 
 
 def _options(labels: dict[str, str]) -> list[Option]:
@@ -190,10 +195,20 @@ def _unit_options(session: Session, officer: Officer, reach: Collection[int]) ->
     return [Option(str(u.id), u.name) for u in units]
 
 
+def round_options(session: Session, tenant_id: int) -> list[Option]:
+    """Every round of the tenant's configured campaigns; the campaign is named when there are
+    several (the demo campaign repeats the real one's rounds)."""
+    rows = sel_repo.tenant_rounds(session, tenant_id)
+    several = len({code for _, code, _ in rows}) > 1
+    return [Option(str(r.id), f"{r.name} — {name}" if several else r.name) for r, _, name in rows]
+
+
 def queue(session: Session, officer: Officer, filters: QueueFilters) -> QueuePage:
     reach = units_in_reach(session, officer)
     scope = _reach_for(session, officer, filters.unit_id)
     campaign = _campaign(session, filters.campaign)
+    if filters.round_id is not None and sel_repo.round_by_id(session, officer.tenant_id, filters.round_id) is None:
+        raise NotFound(ROUND_NOT_FOUND, field="round")
     refresh_signatures(session, officer.tenant_id)
     q = repo.QueueQuery(
         unit_ids=scope,
@@ -203,6 +218,7 @@ def queue(session: Session, officer: Officer, filters: QueueFilters) -> QueuePag
         status=filters.status or None,
         campaign_id=campaign.id if campaign else None,
         source=filters.source or None,
+        round_id=filters.round_id,
     )
     total = repo.queue_count(session, officer.tenant_id, q)
     pages = max(1, math.ceil(total / PAGE_SIZE))
@@ -242,6 +258,7 @@ def queue(session: Session, officer: Officer, filters: QueueFilters) -> QueuePag
         filters=filters,
         units=_unit_options(session, officer, reach),
         campaigns=campaigns,
+        rounds=round_options(session, officer.tenant_id),
     )
 
 
@@ -268,7 +285,13 @@ def submission_in_reach(session: Session, officer: Officer, raw_code: str) -> Su
     if code is None or tenant_id_of(code) != officer.tenant_id:
         raise NotFound(NOT_FOUND, field="tracking_code")
     sub = repo.submission_by_code(session, officer.tenant_id, code)
-    if sub is None or sub.unit_id not in units_in_reach(session, officer):
+    if sub is None:
+        raise NotFound(NOT_FOUND, field="tracking_code")
+    # In reach: where it landed, or (once the workflow has a case) the unit holding it or its own.
+    reach = units_in_reach(session, officer)
+    case = sel_repo.case_of(session, officer.tenant_id, sub.id)
+    units = {sub.unit_id} if case is None else {sub.unit_id, case.holder_unit_id, case.own_unit_id}
+    if not units & reach:
         raise NotFound(NOT_FOUND, field="tracking_code")
     return sub
 
@@ -300,6 +323,9 @@ def detail(session: Session, officer: Officer, raw_code: str, cipher: PiiCipher)
         (r.tracking_code, r.unit_id, float(r.score))
         for r in repo.near_duplicates(session, officer.tenant_id, [sub.id], NEAR_DUPLICATE)
     ]
+    case = sel_repo.case_of(session, officer.tenant_id, sub.id)
+    if case is not None and case.trade_secret and officer.unit_id != case.own_unit_id:
+        return _masked_detail(sub, campaign, unit, history(session, sub))
     return Detail(
         tracking_code=sub.tracking_code,
         status=sub.status,
@@ -326,4 +352,38 @@ def detail(session: Session, officer: Officer, raw_code: str, cipher: PiiCipher)
         received_at=_when(sub.received_at),
         same_person=_related(session, officer, person, reach),
         near_text=_related(session, officer, near, reach),
+        history=history(session, sub),
+    )
+
+
+def _masked_detail(sub: Submission, campaign: Campaign | None, unit: Unit | None, steps: list[HistoryEntry]) -> Detail:
+    hidden = "(bí mật kinh doanh)"
+    return Detail(
+        tracking_code=sub.tracking_code,
+        status=sub.status,
+        status_label=STATUS_LABELS.get(sub.status, sub.status),
+        full_name=hidden,
+        id_number_masked=hidden,
+        phone_masked=hidden,
+        birth_year=None,
+        position=None,
+        workplace=None,
+        email=None,
+        unit_name=unit.name if unit else "",
+        unit_kind_label=UNIT_KIND_LABELS.get(unit.kind, unit.kind) if unit else "",
+        campaign_name=campaign.name if campaign else "",
+        group_label="—",
+        field_label="—",
+        title=sub.title,
+        description="",
+        applied_from=None,
+        benefit=sub.benefit,
+        awards=sub.awards,
+        source_label=SOURCE_LABELS.get(sub.source, sub.source),
+        submitted_at=_when(sub.submitted_at),
+        received_at=_when(sub.received_at),
+        same_person=[],
+        near_text=[],
+        history=steps,
+        masked=True,
     )

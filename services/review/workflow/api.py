@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from services.review.accounts.deps import CurrentOfficer, OfficerSession
 from services.review.audit import service as audit_service
 from services.review.config import ReviewSettings
-from services.review.workflow import appraisal, confirmation, nominations, service
+from services.review.workflow import appraisal, confirmation, nominations, routing, service
 from services.review.workflow.access import require_role
 from services.review.workflow.schemas import (
     AppraisalOut,
@@ -81,12 +81,12 @@ def get_case(code: Code, officer: CurrentOfficer, session: OfficerSession) -> Ca
 
 @router.post("/submissions/{code}/route", response_model=CaseOut, summary="Chuyển xuống đơn vị trực thuộc")
 def route(code: Code, body: RouteIn, officer: CurrentOfficer, session: OfficerSession) -> CaseOut:
-    return service.route(session, officer, code, body.unit)
+    return routing.route(session, officer, code, body.unit)
 
 
 @router.post("/submissions/{code}/trade-secret", response_model=CaseOut, summary="Bí mật kinh doanh")
 def trade_secret(code: Code, body: TradeSecretIn, officer: CurrentOfficer, session: OfficerSession) -> CaseOut:
-    return service.set_trade_secret(session, officer, code, body.trade_secret)
+    return routing.set_trade_secret(session, officer, code, body.trade_secret)
 
 
 @router.get("/submissions/{code}/validity", response_model=ValidityOut, summary="Điều kiện hồ sơ hợp lệ")

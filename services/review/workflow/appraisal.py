@@ -158,15 +158,22 @@ def ranking(session: Session, officer: Officer, campaign_code: str, round_code: 
     """The initiatives appraised at the officer's unit in the round, best first."""
     require_role(officer, EVERYONE)
     rnd, campaign_id = _round_for(session, officer, campaign_code, round_code)
-    rubric = crits(repo.criteria(session, officer.tenant_id, campaign_id))
-    grouped: dict[int, dict[int, dict[str, Decimal]]] = defaultdict(lambda: defaultdict(dict))
-    for s in repo.scores_at_unit(session, officer.tenant_id, rnd.id, officer.unit_id):
-        grouped[s.submission_id][s.appraiser_id][s.criterion_code] = Decimal(s.score)
-    subs = repo.submissions_by_ids(session, officer.tenant_id, list(grouped))
-    sheets = [Sheet(i, subs[i].tracking_code, subs[i].submitted_at, grouped[i]) for i in grouped]
     unit = repo.unit(session, officer.tenant_id, officer.unit_id)
     assert unit is not None
-    items = [
+    items = unit_ranking(session, officer.tenant_id, campaign_id, rnd, officer.unit_id)
+    return RankingOut(round=rnd.code, unit=unit.code, tie_breaks=list(TIE_BREAKS), items=items)
+
+
+def unit_ranking(session: Session, tenant_id: int, campaign_id: int, rnd: Round, unit_id: int) -> list[RankedOut]:
+    """The initiatives appraised at one unit in the round, best first (then the unranked). The
+    console shows an initiative's place among those of the unit holding it, whoever looks."""
+    rubric = crits(repo.criteria(session, tenant_id, campaign_id))
+    grouped: dict[int, dict[int, dict[str, Decimal]]] = defaultdict(lambda: defaultdict(dict))
+    for s in repo.scores_at_unit(session, tenant_id, rnd.id, unit_id):
+        grouped[s.submission_id][s.appraiser_id][s.criterion_code] = Decimal(s.score)
+    subs = repo.submissions_by_ids(session, tenant_id, list(grouped))
+    sheets = [Sheet(i, subs[i].tracking_code, subs[i].submitted_at, grouped[i]) for i in grouped]
+    return [
         RankedOut(
             rank=r.rank,
             tracking_code=r.tracking_code,
@@ -177,7 +184,6 @@ def ranking(session: Session, officer: Officer, campaign_code: str, round_code: 
         )
         for r in rank(sheets, rubric)
     ]
-    return RankingOut(round=rnd.code, unit=unit.code, tie_breaks=list(TIE_BREAKS), items=items)
 
 
 def _round_for(

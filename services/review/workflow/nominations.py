@@ -232,6 +232,16 @@ def _quota_row(
     )
 
 
+def quota_of(session: Session, tenant_id: int, rnd: Round, campaign_id: int, unit: Unit) -> QuotaRowOut | None:
+    """The unit's own quota in the round (None: no rule covers its level there)."""
+    try:
+        level = _level_of(session, tenant_id, campaign_id, unit)
+    except Conflict:
+        return None
+    rules = _rules_for(session, tenant_id, rnd, level, unit.id)
+    return _quota_row(session, tenant_id, rnd, unit, level, rules) if rules else None
+
+
 def quota_report(session: Session, officer: Officer, campaign_code: str, round_code: str) -> QuotaReportOut:
     """For every unit in the officer's subtree that a quota rule covers: how many it has
     recommended, against the minimum and the maximum. ``below_minimum`` lists who still owes."""

@@ -28,7 +28,8 @@ from shared.db import make_sessionmaker, tenant_session
 
 PASSWORD = "mat-khau-thu-nghiem"
 THANH_HOA, CAO_BANG = 38, 4
-CODES = {THANH_HOA: "thanh-hoa", CAO_BANG: "cao-bang"}
+TLD = 999
+CODES = {THANH_HOA: "thanh-hoa", CAO_BANG: "cao-bang", TLD: "tld"}
 
 
 @functools.cache

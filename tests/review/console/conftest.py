@@ -39,6 +39,8 @@ from tests.review.accounts.conftest import (  # noqa: F401  # fixtures shared wi
     sign_in,
     signed_in,
 )
+from tests.review.console.selection_scene import Scene, build_scene
+from tests.review.workflow.conftest import workflow_seeded, world  # noqa: F401  # fixtures of the selection tests
 
 DEMO_CAMPAIGN = "75k-demo"
 
@@ -59,12 +61,50 @@ class MadeUnit:
 MakeUnit = Callable[..., MadeUnit]
 
 
-def remove_units(factory: sessionmaker[Session], tenant_id: int, unit_ids: list[int]) -> None:
-    """Take a test's units away again with their submissions (signatures cascade) and officers,
-    so that other packages' tests on this worker's database find the tree as the data has it."""
+# What the workflow wrote about a test's initiatives, child tables first. A nomination took one
+# from its unit's counter: a unit that stays (a district of the real tree) gets it back.
+_WORKFLOW_CLEANUP = [
+    """UPDATE review.wf_quota_usage q SET used = q.used - n.c
+       FROM (SELECT round_id, from_unit_id, count(*) AS c FROM review.wf_nominations
+             WHERE tenant_id = :t AND submission_id = ANY(:subs) GROUP BY round_id, from_unit_id) n
+       WHERE q.tenant_id = :t AND q.round_id = n.round_id AND q.unit_id = n.from_unit_id""",
+    "DELETE FROM review.wf_quota_usage WHERE tenant_id = :t AND unit_id = ANY(:ids)",
+    """DELETE FROM review.wf_nominations WHERE tenant_id = :t
+       AND (submission_id = ANY(:subs) OR from_unit_id = ANY(:ids) OR to_unit_id = ANY(:ids))""",
+    "DELETE FROM review.wf_commendations WHERE tenant_id = :t AND (submission_id = ANY(:subs) OR unit_id = ANY(:ids))",
+    "DELETE FROM review.wf_scores WHERE tenant_id = :t AND (submission_id = ANY(:subs) OR unit_id = ANY(:ids))",
+    "DELETE FROM review.wf_confirmations WHERE tenant_id = :t AND submission_id = ANY(:subs)",
+    "DELETE FROM review.wf_complaints WHERE tenant_id = :t AND submission_id = ANY(:subs)",
+    "DELETE FROM review.wf_cases WHERE tenant_id = :t AND submission_id = ANY(:subs)",
+    "DELETE FROM review.submissions WHERE tenant_id = :t AND id = ANY(:subs)",
+]
+
+
+def remove_units(
+    factory: sessionmaker[Session], tenant_id: int, unit_ids: list[int], submission_ids: list[int] | None = None
+) -> None:
+    """Take a test's units away again with their submissions (signatures cascade), what the
+    workflow recorded about them, and their officers, so that other packages' tests on this
+    worker's database find the tree as the data has it. ``submission_ids``: initiatives that
+    landed elsewhere (a real district) but passed through these units. The audit log stays:
+    it is append-only, for tests too."""
     with tenant_session(factory, tenant_id) as s:
         args = {"t": tenant_id, "ids": unit_ids}
-        s.execute(text("DELETE FROM review.submissions WHERE tenant_id = :t AND unit_id = ANY(:ids)"), args)
+        subs = set(submission_ids or [])
+        subs |= set(
+            s.scalars(text("SELECT id FROM review.submissions WHERE tenant_id = :t AND unit_id = ANY(:ids)"), args)
+        )
+        subs |= set(
+            s.scalars(
+                text(
+                    "SELECT submission_id FROM review.wf_cases WHERE tenant_id = :t "
+                    "AND (holder_unit_id = ANY(:ids) OR own_unit_id = ANY(:ids))"
+                ),
+                args,
+            )
+        )
+        for stmt in _WORKFLOW_CLEANUP:
+            s.execute(text(stmt), {**args, "subs": sorted(subs)})
         s.execute(text("DELETE FROM review.officers WHERE tenant_id = :t AND unit_id = ANY(:ids)"), args)
         # One statement: the parent/child foreign key is checked at its end, when all are gone.
         s.execute(text("DELETE FROM review.units WHERE tenant_id = :t AND id = ANY(:ids)"), args)
@@ -163,3 +203,15 @@ def make_submission(app_engine: Engine, loaded_trees: CommonSettings, cipher: Pi
 def officer_at(make: MakeOfficer, unit: MadeUnit, role: Role = Role.tham_dinh) -> Made:
     """An officer at one of the test's units (the accounts package's factory)."""
     return make(unit.tenant_id, unit.code, role)
+
+
+@pytest.fixture
+def scene(
+    app_engine: Engine,
+    workflow_seeded: CommonSettings,  # noqa: F811  # the fixture imported above, requested by name
+    make_unit: MakeUnit,
+    make_officer: MakeOfficer,  # noqa: F811  # the accounts fixture imported above
+    make_submission: MakeSubmission,
+) -> Scene:
+    """A Thanh Hóa district with a CĐCS, officers and three complete initiatives (selection_scene)."""
+    return build_scene(app_engine, make_unit, make_officer, make_submission)

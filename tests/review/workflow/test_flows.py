@@ -7,7 +7,7 @@ import pytest
 
 from services.review.accounts.models import Role
 from services.review.audit.service import verify_chain
-from services.review.workflow import appraisal, nominations, service
+from services.review.workflow import appraisal, nominations, routing, service
 from services.review.workflow.nominations import NotReady
 from services.review.workflow.tracking import progress
 from shared.errors import Conflict
@@ -23,7 +23,7 @@ def test_thanh_hoa_round_1_from_submission_to_national_commendation(world: World
 
     # The district routes it down to the worker's CĐCS.
     d_chair = w.officer(district, Role.chu_tich)
-    routed = service.route(w.s, d_chair, sub.tracking_code, cdcs.code)
+    routed = routing.route(w.s, d_chair, sub.tracking_code, cdcs.code)
     assert routed.holder_unit == cdcs.code
 
     # The CĐCS appraises with two appraisers, obtains the employer's confirmation, nominates.
@@ -135,7 +135,7 @@ def test_cao_bang_ha_quang_from_cdcs_to_national(world: World) -> None:
     cdcs_b = w.add_unit(ha_quang, name="Công đoàn cơ sở UBND xã Trường Hà")
     sub = w.submission(ha_quang, field="cai_cach_hanh_chinh", title="Số hoá sổ theo dõi đoàn viên")
     h_chair = w.officer(ha_quang, Role.chu_tich)
-    service.route(w.s, h_chair, sub.tracking_code, cdcs_a.code)
+    routing.route(w.s, h_chair, sub.tracking_code, cdcs_a.code)
 
     a_chair = w.officer(cdcs_a, Role.chu_tich)
     w.appraise([w.officer(cdcs_a, Role.tham_dinh)], sub.tracking_code, "dot-1", at=vn(2021, 4, 1))

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from services.review.accounts.models import Role
 from services.review.audit.service import history, verify_chain
-from services.review.workflow import appraisal, confirmation, nominations, service
+from services.review.workflow import appraisal, confirmation, nominations, routing, service
 from services.review.workflow.confirmation import LinkExpired
 from services.review.workflow.nominations import NotReady
 from services.review.workflow.schemas import ConfirmIn
@@ -117,11 +117,11 @@ def test_trade_secret_shows_only_name_effect_and_award_outside_its_unit(world: W
     cdcs = w.add_unit(district)
     sub = w.submission(district)
     d_chair = w.officer(district, Role.chu_tich)
-    service.route(w.s, d_chair, sub.tracking_code, cdcs.code)
+    routing.route(w.s, d_chair, sub.tracking_code, cdcs.code)
     c_chair = w.officer(cdcs, Role.chu_tich)
     with pytest.raises(Conflict):
-        service.set_trade_secret(w.s, d_chair, sub.tracking_code, True)  # not its own unit
-    service.set_trade_secret(w.s, c_chair, sub.tracking_code, True)
+        routing.set_trade_secret(w.s, d_chair, sub.tracking_code, True)  # not its own unit
+    routing.set_trade_secret(w.s, c_chair, sub.tracking_code, True)
     inside = service.get_case(w.s, c_chair, sub.tracking_code)
     outside = service.get_case(w.s, d_chair, sub.tracking_code)
     assert inside.description and inside.author == "Lê Văn Tâm" and not inside.masked
@@ -140,7 +140,7 @@ def test_trade_secret_reaches_the_confederation_as_a_summary_only(world: World) 
     province = w.unit("thanh-hoa")
     sub = w.submission(province)
     chair = w.officer(province, Role.chu_tich)
-    service.set_trade_secret(w.s, chair, sub.tracking_code, True)
+    routing.set_trade_secret(w.s, chair, sub.tracking_code, True)
     w.appraise([w.officer(province, Role.tham_dinh)], sub.tracking_code, "dot-1", at=vn(2021, 4, 1))
     w.confirm(chair, sub.tracking_code, at=vn(2021, 4, 2))
     nominations.commend(w.s, chair, sub.tracking_code, "dot-1", "Bằng khen LĐLĐ tỉnh", at=vn(2021, 4, 3))
@@ -162,14 +162,14 @@ def test_officers_act_only_within_their_unit_subtree(world: World) -> None:
     with pytest.raises(NotFound):
         service.get_case(w.s, neighbour, sub.tracking_code)
     with pytest.raises(NotFound):
-        service.route(w.s, neighbour, sub.tracking_code, "X")
+        routing.route(w.s, neighbour, sub.tracking_code, "X")
     assert sub.tracking_code not in {c.tracking_code for c in service.list_cases(w.s, neighbour)}
     province = w.officer(w.unit("thanh-hoa"), Role.tham_dinh)
     assert service.get_case(w.s, province, sub.tracking_code).holder_unit == "H386"  # above it: sees it
     with pytest.raises(Conflict, match="đang do Liên đoàn Lao động huyện Bá Thước xem xét"):
         appraisal.score(w.s, province, sub.tracking_code, "dot-1", {"tinh_moi": Decimal(5)})
     with pytest.raises(NotFound, match="không có đơn vị trực thuộc"):
-        service.route(w.s, w.officer(w.unit("H386"), Role.chu_tich), sub.tracking_code, "H387")
+        routing.route(w.s, w.officer(w.unit("H386"), Role.chu_tich), sub.tracking_code, "H387")
 
 
 def test_quota_override_needs_an_administrator_and_a_reason(world: World) -> None:
@@ -195,7 +195,10 @@ def test_quota_override_needs_an_administrator_and_a_reason(world: World) -> Non
     third = nominations.nominate(w.s, chair, codes[2], "dot-1", at=vn(2021, 4, 6))
     assert third.over_quota
     logged = w.s.execute(
-        text("SELECT reason, before, after FROM review.audit_log WHERE tenant_id = 38 AND action = 'vuot_chi_tieu'")
+        text(
+            "SELECT reason, before, after FROM review.audit_log WHERE tenant_id = 38 AND action = 'vuot_chi_tieu' "
+            "AND after->>'unit' = 'H388'"
+        )
     ).all()
     assert [(r[0], r[1]["extra"], r[2]["extra"]) for r in logged] == [("Sáng kiến xuất sắc thứ ba", 0, 1)]
 

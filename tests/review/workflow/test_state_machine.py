@@ -17,7 +17,7 @@ from sqlalchemy import text
 from services.review.accounts.models import Role
 from services.review.accounts.principal import Officer
 from services.review.audit.service import verify_chain
-from services.review.workflow import appraisal, nominations, service
+from services.review.workflow import appraisal, nominations, routing, service
 from services.review.workflow.models import Case
 from shared.errors import DomainError
 from tests.review.workflow.factories import FULL_SCORES, THANH_HOA, World, vn
@@ -74,7 +74,7 @@ def test_random_action_sequences_keep_the_invariants(world: World) -> None:
         @precondition(lambda self: self.codes)
         @rule(i=st.integers(0, 3), j=st.integers(1, 2))
         def route_down(self, i: int, j: int) -> None:
-            self._try(service.route, w.s, self.chairs[self.district.id], self._pick(i), self.units[j].code)
+            self._try(routing.route, w.s, self.chairs[self.district.id], self._pick(i), self.units[j].code)
 
         @precondition(lambda self: self.codes)
         @rule(i=st.integers(0, 3), complete=st.booleans())
