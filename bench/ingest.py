@@ -207,7 +207,7 @@ def time_ingester(env: BenchEnv, n: int, say: Callable[[str], None]) -> tuple[fl
         idle = 0
         while ing.committed < n:
             got = ing.step(block_ms=200)
-            idle = idle + 1 if got == 0 else 0
+            idle = 0 if got or ing.busy else idle + 1
             if idle > 50:
                 raise RuntimeError(f"the ingester stopped at {ing.committed} of {n} rows")
         seconds = time.perf_counter() - t0

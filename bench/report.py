@@ -111,9 +111,10 @@ class Report:
                 calls = ", ".join(f"{k.upper()} {v}" for k, v in intake64.redis_calls.items())
                 w(
                     f"- Redis commands per accepted intake submission at c=64 (server-wide INFO commandstats, "
-                    f"so another client of the same Redis would show here too): {calls} — the per-address and "
-                    f"per-phone counters (INCR), the idempotency key (SET) and the tracking record (HSET) were "
-                    f"written for every submission."
+                    f"so another client of the same Redis would show here too): {calls} — the per-address "
+                    f"counter (INCR), the per-phone counter (SET NX on its first use in a window, INCR after), "
+                    f"the idempotency key (SET NX) and the tracking record (HSET) were written for every "
+                    f"submission."
                 )
         if self.end_to_end:
             w("")

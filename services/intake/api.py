@@ -3,8 +3,8 @@ are in service.py."""
 
 from __future__ import annotations
 
-import functools
 import ipaddress
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -56,28 +56,56 @@ def client_ip(request: Request) -> str:
     return forwarded_client(peer, forwarded, request.app.state.trusted_proxies)
 
 
-def forwarded_client(
-    peer: str, forwarded_for: str, trusted: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
-) -> str:
-    if not trusted or not _in(peer, trusted):
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class TrustedProxies:
+    """The networks of the trusted proxies, and what each address seen turned out to be (a
+    trusted proxy, another address, or no address at all): decided once per address, as the
+    ingress's own address comes with every request and clients come back."""
+
+    MAX_SEEN = 16_384
+
+    def __init__(self, nets: Sequence[Network]) -> None:
+        self.nets = tuple(nets)
+        self._seen: dict[str, bool | None] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.nets)
+
+    def trusts(self, addr: str) -> bool | None:
+        """True for a trusted proxy, False for another address, None for no address at all."""
+        try:
+            return self._seen[addr]
+        except KeyError:
+            pass
+        ip = _ip(addr)
+        verdict = None if ip is None else any(ip in n for n in self.nets)
+        if len(addr) <= 64:  # what an address can be; a client's garbage is not kept
+            if len(self._seen) >= self.MAX_SEEN:
+                self._seen.clear()
+            self._seen[addr] = verdict
+        return verdict
+
+
+def forwarded_client(peer: str, forwarded_for: str, trusted: TrustedProxies | Sequence[Network]) -> str:
+    if not trusted:
+        return peer
+    if not isinstance(trusted, TrustedProxies):
+        trusted = TrustedProxies(trusted)
+    if not trusted.trusts(peer):
         return peer
     hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
     for hop in reversed(hops):
-        if _ip(hop) is None:
+        is_proxy = trusted.trusts(hop)
+        if is_proxy is None:
             return peer  # "unknown", "1.2.3.4:5678": nothing further left can be believed
-        if not _in(hop, trusted):
+        if not is_proxy:
             return hop
     return peer
 
 
-def _in(addr: str, nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
-    ip = _ip(addr)
-    return ip is not None and any(ip in n for n in nets)
-
-
-@functools.lru_cache(maxsize=16_384)
 def _ip(addr: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """Parsed once per address (the ingress's own address comes with every request)."""
     try:
         return ipaddress.ip_address(addr)
     except ValueError:

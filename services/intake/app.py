@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +16,7 @@ from redis.exceptions import RedisError
 from starlette.middleware import Middleware
 
 from services.intake import repository
-from services.intake.api import router
+from services.intake.api import TrustedProxies, router
 from services.intake.config import IntakeSettings
 from services.intake.directory import Directory
 from services.intake.fastpath import SubmitFastPath
@@ -57,6 +58,25 @@ async def _refresh_loop(svc: IntakeService, client: aioredis.Redis, every: float
         await asyncio.sleep(every if svc.directory else 0.5)
 
 
+# Net allocations of container objects between two collections of the youngest generation.
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def tune_gc() -> None:
+    """The garbage collector, sized for a server with requests in flight (once started up).
+
+    What start-up built (modules, the app, its schemas, the directory: ~100,000 objects) lives
+    as long as the process: frozen out of the collector's sight, a collection of the oldest
+    generation no longer walks all of it (under load: a pause of ~100 ms, every few seconds).
+    The youngest generation's threshold (700 by default) is below what the requests in flight
+    hold at any moment (~2,000 coroutines, cells, tuples for 32 requests): it fired every ~50
+    requests and walked them all, a few per cent of the CPU for nothing. Cyclic garbage is still
+    collected, after 10,000 net allocations."""
+    gc.freeze()
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), middle, old)
+
+
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     configure_logging("intake", level=settings.log_level, json=settings.log_json)
@@ -75,6 +95,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         if not await repository.is_durable(redis):
             log.warning("redis has appendonly off: queued submissions would not survive a Redis restart")
         task = asyncio.get_running_loop().create_task(_refresh_loop(svc, redis, settings.directory_refresh_seconds))
+        tune_gc()
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -84,7 +105,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         await redis.aclose()
 
     app = create_base_app(
-        "intake", checks=lambda: [redis_check(redis)], lifespan=lifespan, title="Sáng kiến — Cổng tiếp nhận"
+        "intake",
+        checks=lambda: [redis_check(redis)],
+        lifespan=lifespan,
+        title="Sáng kiến — Cổng tiếp nhận",
+        otel=False,  # nothing to record into; its per-request check is not free (shared/web.py)
     )
     app.include_router(router)
     app.include_router(portal_router)
@@ -95,7 +120,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.redis = redis
     app.state.intake = svc
     app.state.review = review
-    app.state.trusted_proxies = [
-        ipaddress.ip_network(p.strip(), strict=False) for p in settings.trusted_proxies.split(",") if p.strip()
-    ]
+    app.state.trusted_proxies = TrustedProxies(
+        [ipaddress.ip_network(p.strip(), strict=False) for p in settings.trusted_proxies.split(",") if p.strip()]
+    )
     return app

@@ -3,10 +3,11 @@ queue, answer. No framework here (api.py speaks HTTP) and no SQL (intake has non
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
-import uuid
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +20,8 @@ from services.intake.repository import AcceptCall, QueueUnavailable, StreamAppen
 from services.intake.validation import CleanSubmission, validate
 from shared.contracts.directory import CampaignEntry
 from shared.contracts.submissions import (
+    MESSAGE_VERSION,
     STATUS_LABELS,
-    SealedField,
-    SubmissionMessage,
     SubmissionStatus,
     TrackingAnswer,
     new_tracking_code,
@@ -35,7 +35,7 @@ from shared.errors import (
     TooManyRequests,
     ValidationFailed,
 )
-from shared.pii import PiiCipher
+from shared.pii import HmacSha256, PiiCipher, SealedValue
 from shared.timeutil import format_vn, local, now
 
 
@@ -54,6 +54,63 @@ Tracking = TrackingAnswer
 # What became of each submission that reached the queue: ok, replay, full, rate_ip, rate_phone,
 # idem_conflict, collision, redis_unavailable. An operator on call watches full and unavailable.
 OUTCOMES = Counter("intake_submissions_total", "Submissions by outcome at the queue", ["outcome"])
+# The labelled counters, looked up once (``labels()`` takes a lock and builds a key per call).
+_OUTCOME = {
+    kind: OUTCOMES.labels(kind)
+    for kind in ("ok", "replay", "full", "rate_ip", "rate_phone", "idem_conflict", "collision", "redis_unavailable")
+}
+
+# uuid4 as ``uuid.uuid4().hex`` spells it, from the same 16 random bytes, without the UUID object.
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
+def new_submission_id() -> str:
+    """A random (version 4) UUID in hex: the message's ``submission_id``."""
+    return f"{int.from_bytes(os.urandom(16)) & _UUID4_CLEAR | _UUID4_SET:032x}"
+
+
+def message_fields(
+    clean: CleanSubmission,
+    campaign: str,
+    tenant_id: int,
+    id_sealed: SealedValue,
+    phone_sealed: SealedValue,
+    at: dt.datetime,
+) -> dict[str, Any]:
+    """The stream message (:class:`SubmissionMessage`) as the dict orjson encodes, field for
+    field and byte for byte what ``SubmissionMessage(...).model_dump_json()`` gives (same field
+    order, bytes in URL-safe base64, UTC as ``Z``): validating the model and serialising it through
+    pydantic cost more than the rest of the message. ``submission_id`` and ``tracking_code`` are
+    set per attempt. tests/intake/test_validation.py holds the two encodings equal."""
+    return {
+        "v": MESSAGE_VERSION,
+        "submission_id": "",
+        "tracking_code": "",
+        "campaign": campaign,
+        "tenant_id": tenant_id,
+        "tenant": clean.unit,
+        "subunit": clean.subunit,
+        "full_name": clean.full_name,
+        "id_number": {"ct": _b64(id_sealed.ciphertext), "h": _b64(id_sealed.digest)},
+        "phone": {"ct": _b64(phone_sealed.ciphertext), "h": _b64(phone_sealed.digest)},
+        "group": clean.group,
+        "field": clean.field,
+        "title": clean.title,
+        "description": clean.description,
+        "birth_year": clean.birth_year,
+        "position": clean.position,
+        "workplace": clean.workplace,
+        "email": clean.email,
+        "applied_from": clean.applied_from,
+        "benefit": clean.benefit,
+        "awards": clean.awards,
+        "submitted_at": at,
+    }
+
+
+def _b64(b: bytes) -> str:
+    return base64.urlsafe_b64encode(b).decode("ascii")
 
 
 class CampaignClosed(Forbidden):
@@ -81,7 +138,7 @@ class IntakeService:
         self.cipher = cipher
         self.appender = appender
         self.directory: Directory | None = None
-        self._hash_key = settings.pii_keyring()[2]
+        self._body_mac = HmacSha256(settings.pii_keyring()[2])
 
     # --- reading the directory ------------------------------------------------------------------
 
@@ -105,6 +162,10 @@ class IntakeService:
 
     def _reject_window(self, at: dt.datetime) -> CampaignEntry:
         campaign = self.campaign(at)
+        assert self.directory is not None  # campaign() found one
+        opens, closes = self.directory.window(campaign)
+        if opens <= at < closes:
+            return campaign
         problem = window_error(campaign, at)
         if problem is not None:
             raise problem
@@ -149,6 +210,7 @@ class IntakeService:
         s = self.settings
         id_sealed = self.cipher.seal(clean.id_number, kind="id_number")
         phone_sealed = self.cipher.seal(clean.phone, kind="phone")
+        phone_digest = phone_sealed.digest.hex()
         window = s.rate_window_seconds
         slot = int(at.timestamp()) // window
         idem_key = idem_value = ""
@@ -157,39 +219,31 @@ class IntakeService:
             idem_key = "idem:" + hashlib.sha256(k.encode()).hexdigest()
             # A keyed hash of the body: the same key with other content is refused, and the
             # stored value reveals nothing of the body.
-            idem_value = hmac.digest(self._hash_key, raw, "sha256").hex()
+            idem_value = self._body_mac(raw).hex()
+        # What every attempt shares: the message but its two ids, the status record but its key.
+        fields = message_fields(clean, campaign.code, tenant_id, id_sealed, phone_sealed, at)
+        status_fields = (
+            "s", SubmissionStatus.queued.value,
+            "p", phone_digest,
+            "t", at.isoformat(),
+            "u", clean.unit,
+            "su", clean.subunit,
+            "c", campaign.code,
+            "ti", clean.title[:160],
+        )  # fmt: skip
+        ip_key = f"rl:ip:{client_ip}:{slot}"
+        phone_key = f"rl:ph:{phone_digest[:32]}:{slot}"
         for _attempt in range(5):
             code = new_tracking_code(tenant_id)
-            message = SubmissionMessage(
-                submission_id=uuid.uuid4().hex,
-                tracking_code=code,
-                campaign=campaign.code,
-                tenant_id=tenant_id,
-                tenant=clean.unit,
-                subunit=clean.subunit,
-                full_name=clean.full_name,
-                id_number=SealedField(ct=id_sealed.ciphertext, h=id_sealed.digest),
-                phone=SealedField(ct=phone_sealed.ciphertext, h=phone_sealed.digest),
-                group=clean.group,
-                field=clean.field,
-                title=clean.title,
-                description=clean.description,
-                birth_year=clean.birth_year,
-                position=clean.position,
-                workplace=clean.workplace,
-                email=clean.email,
-                applied_from=clean.applied_from,
-                benefit=clean.benefit,
-                awards=clean.awards,
-                submitted_at=at,
-            )
+            fields["submission_id"] = new_submission_id()
+            fields["tracking_code"] = code
             call = AcceptCall(
                 stream=s.submissions_stream,
                 status_key=status_key(code),
                 idempotency_key=idem_key,
-                ip_key=f"rl:ip:{client_ip}:{slot}",
-                phone_key=f"rl:ph:{phone_sealed.digest.hex()[:32]}:{slot}",
-                message=message.model_dump_json().encode(),
+                ip_key=ip_key,
+                phone_key=phone_key,
+                message=orjson.dumps(fields, option=orjson.OPT_UTC_Z),
                 high_water=s.stream_high_water,
                 status_ttl=s.status_ttl_days * 86_400,
                 idempotency_value=idem_value,
@@ -197,26 +251,18 @@ class IntakeService:
                 ip_limit=s.rate_limit_per_ip,
                 phone_limit=s.rate_limit_per_phone,
                 window=window,
-                status_fields=(
-                    "s", SubmissionStatus.queued.value,
-                    "p", phone_sealed.digest.hex(),
-                    "t", at.isoformat(),
-                    "u", clean.unit,
-                    "su", clean.subunit,
-                    "c", campaign.code,
-                    "ti", clean.title[:160],
-                ),
-            )  # fmt: skip
+                status_fields=status_fields,
+            )
             try:
                 kind, value = await self.appender.accept(call)
             except QueueUnavailable:
-                OUTCOMES.labels("redis_unavailable").inc()
+                _OUTCOME["redis_unavailable"].inc()
                 raise ServiceUnavailable(
                     "Hệ thống tạm thời chưa nhận được sáng kiến, vui lòng gửi lại sau ít phút",
                     retry_after=s.retry_after_seconds,
                 ) from None
-            OUTCOMES.labels(kind).inc()
-            retry_after = window - int(at.timestamp()) % window
+            outcome = _OUTCOME.get(kind)
+            (outcome or OUTCOMES.labels(kind)).inc()
             if kind == "ok":
                 return Accepted(code, SubmissionStatus.queued.value, at)
             if kind == "replay":
@@ -228,6 +274,7 @@ class IntakeService:
                     "Hệ thống đang nhận quá nhiều sáng kiến cùng lúc, vui lòng gửi lại sau ít phút",
                     retry_after=s.retry_after_seconds,
                 )
+            retry_after = window - int(at.timestamp()) % window
             if kind == "rate_ip":
                 raise TooManyRequests(
                     "Có quá nhiều lượt gửi từ cùng một địa chỉ mạng, vui lòng thử lại sau", retry_after=retry_after

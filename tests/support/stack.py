@@ -153,6 +153,6 @@ def drain(ing: Ingester, *, rounds: int = 50) -> int:
     for _ in range(rounds):
         n = ing.step(block_ms=20)
         total += n
-        if n == 0 and not ing._own_pending:
+        if n == 0 and not ing.busy:
             break
     return total
