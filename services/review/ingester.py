@@ -125,8 +125,9 @@ class Ingester:
 
     def step(self, block_ms: int | None = None) -> int:
         """Read a batch (own pending first, then reclaimed, then new) and hand it to the writer;
-        resolve the batch the writer finished before. Returns how many entries this call read
-        or resolved: 0 when there was nothing to do.
+        resolve the batch the writer finished before. Returns how many entries this call
+        resolved (committed, found already committed, or parked); a batch handed to the writer
+        is counted by the call that resolves it (see ``busy``).
 
         Two batches overlap: while the writer thread COPYs batch N and PostgreSQL stores it, this
         thread reads and parses batch N+1 and, once N is committed, marks and acknowledges it.
@@ -160,7 +161,12 @@ class Ingester:
             settled += self._settle(batch)
         elif batch is not None:
             self._submit(batch)
-        return len(entries) or settled
+        return settled
+
+    @property
+    def busy(self) -> bool:
+        """Work is under way: a batch being written, or our own pending entries to read again."""
+        return self._inflight is not None or self._own_pending
 
     def _submit(self, batch: Batch) -> None:
         self._inflight = (batch, time.perf_counter(), self._writer.submit(self._commit, batch.ok))
