@@ -84,7 +84,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     redis = aioredis.from_url(
         settings.redis_url, socket_timeout=2, socket_connect_timeout=1, health_check_interval=0, max_connections=64
     )
-    appender = StreamAppender(redis, max_batch=settings.max_batch)
+    appender = StreamAppender(redis, max_batch=settings.max_batch, max_in_flight=settings.batches_in_flight)
     svc = IntakeService(settings, PiiCipher.from_settings(settings), appender)
     review = httpx.AsyncClient(base_url=settings.review_url, timeout=3.0)
 

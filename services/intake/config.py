@@ -34,3 +34,4 @@ class IntakeSettings(CommonSettings):
     idempotency_ttl_seconds: int = 86_400
     directory_refresh_seconds: float = 10.0
     max_batch: int = 512  # stream appends gathered into one round trip
+    batches_in_flight: int = 2  # round trips to Redis at once per worker, each on its own connection

@@ -137,17 +137,25 @@ CONNECTION_REUSE_SECONDS = 0.1
 
 
 class StreamAppender:
-    """Gathers the Lua calls of the requests that arrive while a round trip is in flight and
-    sends them together: one pipeline per event-loop turn, not one round trip per request."""
+    """Gathers the Lua calls of the requests that arrive while round trips are in flight and
+    sends them together: one pipeline per batch, not one round trip per request.
 
-    def __init__(self, client: aioredis.Redis, *, max_batch: int = 512) -> None:
+    Up to ``max_in_flight`` batches travel at once, each on its own connection: with one, a
+    request that arrives just after a batch left waits for that batch's whole round trip before
+    its own can leave, which at moderate load is most of its latency. Under saturation the
+    batches grow instead. The order between two batches does not matter: each call is one
+    atomic script, and the stream's order is not the submissions' contract."""
+
+    def __init__(self, client: aioredis.Redis, *, max_batch: int = 512, max_in_flight: int = 2) -> None:
         self.client = client
         self.max_batch = max_batch
         self._pending: list[tuple[AcceptCall, asyncio.Future[tuple[str, str]]]] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._conn: Any = None  # the connection the batches go on, taken from the client's pool
-        self._conn_used = 0.0
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._sending: set[asyncio.Task[None]] = set()
+        # Connections kept between batches, with when each was last used (see _pipeline).
+        self._idle: list[tuple[Any, float]] = []
 
     def start(self) -> None:
         # Restarted if it ever ended: a dead appender would leave every later request waiting.
@@ -160,11 +168,17 @@ class StreamAppender:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        for task in list(self._sending):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         for _, fut in self._pending:
             if not fut.done():
                 fut.set_exception(QueueUnavailable("stopping"))
         self._pending.clear()
-        await self._return_connection()
+        idle, self._idle = self._idle, []
+        for conn, _ in idle:
+            await self.client.connection_pool.release(conn)
 
     async def accept(self, call: AcceptCall) -> tuple[str, str]:
         self.start()
@@ -174,18 +188,35 @@ class StreamAppender:
         return await fut
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
             while self._pending:
+                await self._slots.acquire()
+                if not self._pending:
+                    self._slots.release()
+                    break
                 batch = self._pending[: self.max_batch]
                 del self._pending[: self.max_batch]
-                try:
-                    await self._send(batch)
-                except Exception as exc:  # noqa: BLE001 - one bad batch must not stop the appender
-                    for _, fut in batch:
-                        if not fut.done():
-                            fut.set_exception(QueueUnavailable(type(exc).__name__))
+                task = loop.create_task(self._send_in_slot(batch))
+                self._sending.add(task)
+                task.add_done_callback(self._sending.discard)
+
+    async def _send_in_slot(self, batch: list[tuple[AcceptCall, asyncio.Future[tuple[str, str]]]]) -> None:
+        try:
+            await self._send(batch)
+        except Exception as exc:  # noqa: BLE001 - one bad batch must not stop the appender
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(QueueUnavailable(type(exc).__name__))
+        except asyncio.CancelledError:
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(QueueUnavailable("stopping"))
+            raise
+        finally:
+            self._slots.release()
 
     async def _send(self, batch: list[tuple[AcceptCall, asyncio.Future[tuple[str, str]]]]) -> None:
         BATCH_SIZE.observe(len(batch))
@@ -223,30 +254,30 @@ class StreamAppender:
         of a broken connection (as ``pipeline().execute()`` does). Replies that are errors
         (NOSCRIPT) come back as exceptions, in their place.
 
-        Batches follow one another on the same pooled connection while they keep coming (taking
-        and returning it costs more than a small batch); after a pause, or any error, it goes
-        back to the pool, whose checks (connected, nothing unread) the next one passes again."""
+        Batches follow one another on the same pooled connections while they keep coming
+        (taking and returning one costs more than a small batch); one unused for a pause, or
+        that saw any error, goes back to the pool, whose checks (connected, nothing unread) the
+        next one passes again."""
         data = b"".join(call.packed() for call in calls)
-        now = asyncio.get_running_loop().time()
-        if self._conn is not None and now - self._conn_used > CONNECTION_REUSE_SECONDS:
-            await self._return_connection()
-        if self._conn is None:
-            self._conn = await self.client.connection_pool.get_connection()  # type: ignore[no-untyped-call]
-        conn = self._conn
+        loop = asyncio.get_running_loop()
+        conn: Any = None
+        while self._idle:
+            candidate, used = self._idle.pop()
+            if loop.time() - used <= CONNECTION_REUSE_SECONDS:
+                conn = candidate
+                break
+            await self.client.connection_pool.release(candidate)
+        if conn is None:
+            conn = await self.client.connection_pool.get_connection()  # type: ignore[no-untyped-call]
         try:
             results: list[Any] = await conn.retry.call_with_retry(
                 lambda: self._round_trip(conn, data, len(calls)), lambda _error: conn.disconnect()
             )
         except BaseException:
-            await self._return_connection()
-            raise
-        self._conn_used = asyncio.get_running_loop().time()
-        return results
-
-    async def _return_connection(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
             await self.client.connection_pool.release(conn)
+            raise
+        self._idle.append((conn, loop.time()))
+        return results
 
     @staticmethod
     async def _round_trip(conn: Any, data: bytes, count: int) -> list[Any]:

@@ -494,7 +494,8 @@ def test_redis_outage_answers_503_and_loses_nothing_acknowledged(
         assert all(a.status == 202 or (a.status == 503 and a.retry_after) for a in batch), batch
         after += batch
     assert len(accepted_codes(after)) >= 50, Counter(a.status for a in after)
-    assert httpx.get(f"{intake.url}/readyz").status_code == 200
+    healed = httpx.get(f"{intake.url}/readyz")
+    assert healed.status_code == 200, healed.text
 
     ingesters = IngesterProcesses(children, ingester_env(base_env, stream, REDIS_URL=private_redis.url()), tmp_path)
     ingesters.start(INGESTER_CONSUMER="faults-redis")
