@@ -165,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
         _run_step("workflow", [*cli, "review", "seed-workflow"], env)
         _run_step("officers", [*cli, "review", "seed-officers"], env)
         _run_step("demo", [*cli, "review", "seed-demo"], env)  # demo CĐCS, their officers, initiatives
+        # Review has no scheduler of its own: sign what earlier runs' ingester left unsigned.
+        _run_step("fingerprints", [*cli, "review", "fingerprints"], env)
 
         processes = {
             **{f"{svc}-api": [*cli, "api", svc, "--port", str(port)] for svc, port in ports.items()},

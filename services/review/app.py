@@ -10,6 +10,9 @@ from fastapi import FastAPI
 from services.review.accounts.api import router as accounts_router
 from services.review.api import router
 from services.review.config import ReviewSettings
+from services.review.console.config_pages import router as config_router
+from services.review.console.dispute_pages import router as dispute_router
+from services.review.console.national_pages import router as national_router
 from services.review.console.pages import router as console_router
 from services.review.console.selection_pages import router as selection_router
 from services.review.workflow.api import public as workflow_public
@@ -44,6 +47,9 @@ def create_app(settings: ReviewSettings | None = None) -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(console_router)
     app.include_router(selection_router)
+    app.include_router(config_router)
+    app.include_router(dispute_router)
+    app.include_router(national_router)
     app.include_router(workflow_router)
     app.include_router(workflow_public)
     return app

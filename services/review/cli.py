@@ -9,6 +9,7 @@ import redis
 from services.review import deadletters, publisher
 from services.review.accounts.demo import seed_demo_officers
 from services.review.config import ReviewSettings
+from services.review.console import fingerprints
 from services.review.console.demo import seed_demo_console
 from services.review.service import CAMPAIGN_2021, DEMO_CAMPAIGN, ensure_campaigns, load_tree
 from services.review.workflow.seed import seed_workflows
@@ -30,6 +31,8 @@ def main(argv: list[str]) -> None:
     sub.add_parser("seed-demo", help="tạo CĐCS, cán bộ và sáng kiến mẫu (Thanh Hóa, Cao Bằng) cho bàn làm việc")
     p = sub.add_parser("seed-workflow", help="cấu hình quy trình xét chọn của Thanh Hóa và Cao Bằng (chạy lại an toàn)")
     p.add_argument("--campaign", action="append", default=[], help="mã chương trình (mặc định: 75k-2021, 75k-demo)")
+    p = sub.add_parser("fingerprints", help="tính dấu vân tay văn bản (MinHash) còn thiếu để phát hiện mô tả gần trùng")
+    p.add_argument("--tenant", action="append", default=[], help="mã đơn vị (mặc định: mọi đơn vị)")
     sub.add_parser("publish-directory", help="công bố danh mục đợt phát động và đơn vị lên Redis cho intake")
     p = sub.add_parser("dead-letters", help="xem và gửi lại các tin lỗi của luồng tiếp nhận")
     p.add_argument("--replay", metavar="ID", action="append", default=[], help="gửi lại tin lỗi ID (lặp lại được)")
@@ -55,6 +58,12 @@ def main(argv: list[str]) -> None:
             return
         if args.cmd == "seed-demo":
             _seed_demo(scope, settings)
+            return
+        if args.cmd == "fingerprints":
+            signed = fingerprints.backfill(scope, tenant_codes=args.tenant or None)
+            print(f"Đã tính dấu vân tay cho {signed.total} mô tả sáng kiến.")
+            for code, n in signed.signed.items():
+                print(f"  {code}: {n}")
             return
         if args.cmd == "seed-workflow":
             created = seed_workflows(scope, args.campaign or [CAMPAIGN_2021, DEMO_CAMPAIGN])

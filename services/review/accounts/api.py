@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path
 
-from services.review.accounts import pages, service
+from services.review.accounts import officer_pages, pages, service
 from services.review.accounts.deps import CurrentOfficer, OfficerSession, require_role
 from services.review.accounts.models import Role
 from services.review.accounts.principal import Officer
@@ -84,3 +84,4 @@ def reset_password(
 router = APIRouter()
 router.include_router(api)
 router.include_router(pages.router)
+router.include_router(officer_pages.router)

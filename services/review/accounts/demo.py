@@ -3,7 +3,9 @@
 For Thanh Hóa and Cao Bằng, one officer per role at the province union and at one district
 union of the 2021 tree, and at one grassroots union (CĐCS) when the tree has one — the trees
 in data/orgtree list unions down to districts and sectors only, so today there is none and the
-report says so. Idempotent: an existing account is left as it is (its password included).
+report says so. For the Tổng Liên đoàn (tenant ``tld``, 999), one officer per role at its only
+unit, so that the national inbox (“Đề nghị toàn quốc”) has someone to show it to.
+Idempotent: an existing account is left as it is (its password included).
 Refused in production, where a known password would be an open door.
 """
 
@@ -30,7 +32,7 @@ GRASSROOTS = (UnitKind.grassroots.value, UnitKind.grassroots_direct.value)
 @dataclass(frozen=True)
 class DemoTenant:
     code: str
-    district: str  # a real district union of the 2021 tree
+    district: str | None  # a real district union of the 2021 tree; None: the national tenant
     names: tuple[str, ...]  # one per account, province first, in ROLE_SLUGS order
 
 
@@ -65,6 +67,7 @@ DEMO_TENANTS = (
             "Hà Thị Duyên",
         ),
     ),
+    DemoTenant("tld", None, ("Nguyễn Thị Thanh", "Trần Văn Quang", "Phan Minh Đức")),
 )
 
 
@@ -84,6 +87,8 @@ class DemoReport:
 
 
 def _levels(s: Session, tenant_id: int, demo: DemoTenant) -> list[tuple[str, Unit | None]]:
+    if demo.district is None:  # the Tổng Liên đoàn: one unit, no tree below it in this tenant
+        return [("tld", repo.unit_by_code(s, tenant_id, DEMO_TREE, demo.code))]
     return [
         ("tinh", repo.unit_by_code(s, tenant_id, DEMO_TREE, demo.code)),
         ("huyen", repo.unit_by_code(s, tenant_id, DEMO_TREE, demo.district)),

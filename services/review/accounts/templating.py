@@ -51,6 +51,7 @@ NAV: list[NavItem] = [
     NavItem("de-cu", "Đề cử", "/console/de-cu", national=False),
     NavItem("toan-quoc", "Đề nghị toàn quốc", "/console/toan-quoc", national=True),
     NavItem("cau-hinh", "Cấu hình", "/console/cau-hinh", frozenset({Role.quan_tri}), national=False),
+    NavItem("can-bo", "Cán bộ", "/console/can-bo", frozenset({Role.quan_tri})),
 ]
 
 CSS_PATH = _HERE / "static" / "console.css"

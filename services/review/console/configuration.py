@@ -1,7 +1,7 @@
-"""Two read-only views: the tenant's workflow configuration for its administrators (“Cấu hình”:
-levels, rounds with their deadlines per level, quotas, rubric) and the Tổng Liên đoàn's inbox of
-nominations from every province (“Đề nghị toàn quốc”). Editing the configuration stays with
-``sangkien review seed-workflow`` and the database for now."""
+"""Two views: the tenant's workflow configuration for its administrators (“Cấu hình”: levels,
+rounds with their deadlines per level, quotas, rubric — with what the edit forms need: ids and
+the values as typed; the edits are workflow.configure's) and the Tổng Liên đoàn's inbox of
+nominations from every province (“Đề nghị toàn quốc”)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from services.review.console.service import Option
 from services.review.models import UNIT_KIND_LABELS
 from services.review.workflow import nominations
 from services.review.workflow import repository as wf_repo
-from services.review.workflow.access import require_role
+from services.review.workflow.access import DECIDERS, require_role
 from shared.contracts.submissions import FIELD_LABELS
 from shared.errors import NotFound
 from shared.timeutil import format_vn, local
@@ -39,6 +39,11 @@ class LevelView:
 class RuleView:
     text: str
     scope: str
+    id: int = 0
+    # The values as the edit form shows them: the local date and time, or the bounds.
+    due_local: str = ""
+    min_count: str = ""
+    max_count: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class RoundView:
 
 @dataclass(frozen=True)
 class CriterionView:
+    code: str
     name: str
     weight: str
     share: str  # of the total weight, in percent
@@ -101,6 +107,8 @@ def configuration(session: Session, officer: Officer, campaign_code: str | None)
             RuleView(
                 f"Hồ sơ gửi lên {level_names.get(d.level_code, d.level_code)} chậm nhất {format_vn(d.due_at)}",
                 scope(d.scope_unit_id),
+                id=d.id,
+                due_local=f"{local(d.due_at):%Y-%m-%dT%H:%M}",
             )
             for d in repo.deadlines_of_round(session, tenant, r.id)
         ]
@@ -108,6 +116,9 @@ def configuration(session: Session, officer: Officer, campaign_code: str | None)
             RuleView(
                 f"{level_names.get(q.from_level, q.from_level)}: {_bounds(q.min_count, q.max_count)}",
                 scope(q.scope_unit_id),
+                id=q.id,
+                min_count="" if q.min_count is None else str(q.min_count),
+                max_count="" if q.max_count is None else str(q.max_count),
             )
             for q in wf_repo.quota_rules(session, tenant, r.id)
         ]
@@ -135,6 +146,7 @@ def configuration(session: Session, officer: Officer, campaign_code: str | None)
         rounds=round_views,
         criteria=[
             CriterionView(
+                c.code,
                 c.name,
                 f"{Decimal(c.weight).normalize():f}",
                 f"{Decimal(c.weight) * 100 / total:.0f}%",
@@ -177,6 +189,8 @@ class NationalRow:
     nominated_at: str
     status: str
     status_label: str
+    decision_note: str | None = None
+    can_decide: bool = False  # chủ tịch, quản trị of the Tổng Liên đoàn, while it waits
 
 
 def national(session: Session, officer: Officer) -> list[NationalRow]:
@@ -184,6 +198,7 @@ def national(session: Session, officer: Officer) -> list[NationalRow]:
     row-level security). A trade secret arrives as its name, effect and awards only."""
     rows = nominations.national_list(session, officer)
     names = repo.tenant_names(session, {r.source_tenant_id for r in rows})
+    deciding = officer.role in DECIDERS
     return [
         NationalRow(
             source_tenant_id=r.source_tenant_id,
@@ -202,6 +217,8 @@ def national(session: Session, officer: Officer) -> list[NationalRow]:
             nominated_at=f"{local(r.nominated_at):%H:%M %d/%m/%Y}",
             status=r.status,
             status_label=NATIONAL_STATUS.get(r.status, r.status),
+            decision_note=r.decision_note,
+            can_decide=deciding and r.status == "cho_xet",
         )
         for r in sorted(rows, key=lambda r: r.nominated_at, reverse=True)
     ]

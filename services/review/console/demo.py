@@ -33,6 +33,8 @@ from shared.pii import PiiCipher
 
 PER_TENANT = 60
 SUFFIX = " (dữ liệu mẫu)"
+# The provinces only: the Tổng Liên đoàn (in DEMO_TENANTS for its officers) holds no initiatives.
+PROVINCES = [d for d in DEMO_TENANTS if d.district is not None]
 
 GRASSROOTS: dict[str, tuple[str, ...]] = {
     "thanh-hoa": (
@@ -136,11 +138,12 @@ def seed_demo_console(
         if campaign is None or tree is None:
             raise ValueError(f"chưa có chương trình {DEMO_CAMPAIGN}: chạy `sangkien review seed --demo` trước")
         campaign_id, tree_id, tree_from = campaign.id, tree.id, tree.valid_from
-        tenants = {d.code: accounts_repo.tenant_by_code(s, d.code) for d in DEMO_TENANTS}
-    for demo in DEMO_TENANTS:
+        tenants = {d.code: accounts_repo.tenant_by_code(s, d.code) for d in PROVINCES}
+    for demo in PROVINCES:
         tenant = tenants[demo.code]
         if tenant is None:
             raise ValueError(f"chưa nạp đơn vị {demo.code}: chạy `sangkien review load-tree {DEMO_TREE}` trước")
+        assert demo.district is not None  # PROVINCES have one
         with scope(tenant.id) as s:
             district = repo.unit_by_code(s, tenant.id, tree_id, demo.district)
             province = repo.unit_by_code(s, tenant.id, tree_id, demo.code)

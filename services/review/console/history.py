@@ -17,6 +17,7 @@ from services.review.audit.models import AuditRow
 from services.review.console import selection_repository as repo
 from services.review.models import Submission
 from services.review.workflow import repository as wf_repo
+from services.review.workflow.models import COMPLAINT_KIND_LABELS
 from shared.contracts.submissions import STATUS_LABELS
 from shared.timeutil import local
 
@@ -113,6 +114,11 @@ def _describe(
             return HistoryEntry(
                 when, who, "Xác định là bí mật kinh doanh" if secret else "Bỏ xác định bí mật kinh doanh"
             )
+        case "khieu_nai":
+            kind = str(after.get("kind", ""))
+            return HistoryEntry(when, who, COMPLAINT_KIND_LABELS.get(kind, "Khiếu nại"), None, "Đã gửi")
+        case "giai_quyet_khieu_nai":
+            return HistoryEntry(when, who, "Giải quyết khiếu nại, tranh chấp", None, f"Lý do, kết quả: {row.reason}")
         case "xem_du_lieu_ca_nhan":
             return HistoryEntry(when, who, "Xem số CMND/CCCD và số điện thoại của tác giả")
         case _:
@@ -122,6 +128,10 @@ def _describe(
 def history(session: Session, sub: Submission) -> list[HistoryEntry]:
     """Oldest first."""
     rows = audit.history(session, sub.tenant_id, "submission", sub.id)
+    # Complaints are logged as their own entities: their filing and resolution belong here too.
+    for c in repo.complaints_of(session, sub.tenant_id, sub.id):
+        rows += audit.history(session, sub.tenant_id, "complaint", c.id)
+    rows.sort(key=lambda r: r.seq)
     if not rows:
         return []
     codes: set[str] = set()

@@ -24,7 +24,7 @@ from services.review.accounts.deps import PageOfficer, PageSession
 from services.review.accounts.principal import Officer
 from services.review.accounts.templating import render
 from services.review.config import ReviewSettings
-from services.review.console import board, configuration, selection, service
+from services.review.console import board, disputes, selection, service
 from services.review.console.pages import _cipher, _problem
 from services.review.workflow import appraisal, confirmation, nominations, routing
 from services.review.workflow.schemas import ConfirmationLinkOut
@@ -42,6 +42,10 @@ NOTICES = {
     "chuyen": "Đã chuyển sáng kiến xuống đơn vị trực thuộc.",
     "giu-lai": "Đơn vị giữ lại sáng kiến để trực tiếp xem xét.",
     "vuot": "Đã cho phép đơn vị giới thiệu vượt số lượng; lý do được ghi vào nhật ký.",
+    "khieu-nai": "Đã ghi nhận khiếu nại, tranh chấp; sáng kiến tạm dừng xét chọn cho đến khi giải quyết xong.",
+    "giai-quyet": "Đã giải quyết khiếu nại, tranh chấp; lý do được ghi vào nhật ký.",
+    "bi-mat": "Đã xác định sáng kiến là bí mật kinh doanh.",
+    "bo-bi-mat": "Đã bỏ xác định bí mật kinh doanh.",
 }
 Round = Annotated[str, Form(max_length=32)]
 
@@ -87,6 +91,7 @@ def detail_response(
     try:
         d = service.detail(session, officer, code[:40], _cipher(request))
         p = selection.panel(session, officer, d.tracking_code, round_code or None)
+        k = disputes.disputes(session, officer, d.tracking_code)
     except DomainError as exc:
         return _problem(request, officer, exc)
     return render(
@@ -98,6 +103,7 @@ def detail_response(
         status=status,
         d=d,
         p=p,
+        k=k,
         error=error,
         notice=notice,
         link=link,
@@ -315,31 +321,3 @@ def override_form(
             return _problem(request, officer, exc, back=BOARD_PATH)
         return board_response(request, officer, session, chuong_trinh, dot, status=exc.status_code, error=exc.message)
     return RedirectResponse(_board_path(chuong_trinh, dot, "vuot"), 303)
-
-
-# --- configuration and the Tổng Liên đoàn ----------------------------------------------------
-
-
-@router.get("/cau-hinh")
-def configuration_page(
-    request: Request,
-    officer: PageOfficer,
-    session: PageSession,
-    chuong_trinh: Annotated[str, Query(max_length=64)] = "",
-) -> Response:
-    try:
-        c = configuration.configuration(session, officer, chuong_trinh or None)
-    except DomainError as exc:
-        return _problem(request, officer, exc, back="/console/")
-    return render(request, "console/cau_hinh.html", officer=officer, current="cau-hinh", title="Cấu hình", c=c)
-
-
-@router.get("/toan-quoc")
-def national_page(request: Request, officer: PageOfficer, session: PageSession) -> Response:
-    try:
-        rows = configuration.national(session, officer)
-    except DomainError as exc:
-        return _problem(request, officer, exc, back="/console/")
-    return render(
-        request, "console/toan_quoc.html", officer=officer, current="toan-quoc", title="Đề nghị toàn quốc", rows=rows
-    )

@@ -17,6 +17,7 @@ from services.review.models import Campaign, Submission, Tenant, Unit
 from services.review.workflow.models import (
     Case,
     Commendation,
+    Complaint,
     Confirmation,
     Deadline,
     Nomination,
@@ -140,3 +141,14 @@ def tenant_names(session: Session, ids: Collection[int]) -> dict[int, str]:
     if not ids:
         return {}
     return {int(i): str(n) for i, n in session.execute(select(Tenant.id, Tenant.name).where(Tenant.id.in_(list(ids))))}
+
+
+def complaints_of(session: Session, tenant_id: int, submission_id: int) -> list[Complaint]:
+    """Every complaint about an initiative, open and resolved, oldest first."""
+    return list(
+        session.scalars(
+            select(Complaint)
+            .where(Complaint.tenant_id == tenant_id, Complaint.submission_id == submission_id)
+            .order_by(Complaint.filed_at, Complaint.id)
+        )
+    )

@@ -39,7 +39,9 @@ from shared.pii import PiiCipher, mask
 from shared.timeutil import local
 
 PAGE_SIZE = 25
-SIGN_BATCH = 2000
+# A fallback on page loads, kept small so a page never waits on thousands of MinHashes; the
+# backfill is `sangkien review fingerprints` (console/fingerprints.py).
+SIGN_BATCH = 200
 SOURCE_LABELS = {"portal": "Cổng trực tuyến", "paper": "Nhập từ giấy (Excel)", "demo": "Dữ liệu mẫu"}
 NOT_FOUND = "Không tìm thấy sáng kiến"
 UNIT_NOT_FOUND = "Không tìm thấy đơn vị"

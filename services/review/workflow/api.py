@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from services.review.accounts.deps import CurrentOfficer, OfficerSession
 from services.review.audit import service as audit_service
 from services.review.config import ReviewSettings
-from services.review.workflow import appraisal, confirmation, nominations, routing, service
+from services.review.workflow import appraisal, configure, confirmation, nominations, routing, service
 from services.review.workflow.access import require_role
 from services.review.workflow.schemas import (
     AppraisalOut,
@@ -27,6 +27,7 @@ from services.review.workflow.schemas import (
     ConfirmationLinkOut,
     ConfirmationOut,
     ConfirmIn,
+    DeadlineIn,
     DecideIn,
     NationalOut,
     NominateIn,
@@ -36,10 +37,12 @@ from services.review.workflow.schemas import (
     QuotaOverrideIn,
     QuotaReportOut,
     QuotaRowOut,
+    QuotaRuleIn,
     RankingOut,
     ResolveIn,
     RoundCloseOut,
     RouteIn,
+    RubricIn,
     ScoresIn,
     TradeSecretIn,
     ValidityOut,
@@ -188,6 +191,41 @@ def close_round(
     campaign: Campaign, round_code: RoundCode, officer: CurrentOfficer, session: OfficerSession
 ) -> RoundCloseOut:
     return appraisal.close_round(session, officer, campaign, round_code)
+
+
+# --- configuration (quản trị; refused for a closed round; audited) ---------------------------
+
+
+@router.put(
+    "/campaigns/{campaign}/rounds/{round_code}/deadlines/{deadline_id}", status_code=204, summary="Sửa thời hạn"
+)
+def edit_deadline(
+    campaign: Campaign,
+    round_code: RoundCode,
+    deadline_id: int,
+    body: DeadlineIn,
+    officer: CurrentOfficer,
+    session: OfficerSession,
+) -> None:
+    configure.set_deadline(session, officer, campaign, round_code, deadline_id, body.due_at)
+
+
+@router.put("/campaigns/{campaign}/rounds/{round_code}/quota-rules/{rule_id}", status_code=204, summary="Sửa số lượng")
+def edit_quota_rule(
+    campaign: Campaign,
+    round_code: RoundCode,
+    rule_id: int,
+    body: QuotaRuleIn,
+    officer: CurrentOfficer,
+    session: OfficerSession,
+) -> None:
+    configure.set_quota(session, officer, campaign, round_code, rule_id, body.min_count, body.max_count)
+
+
+@router.put("/campaigns/{campaign}/rubric", status_code=204, summary="Sửa thang điểm (tổng trọng số 100)")
+def edit_rubric(campaign: Campaign, body: RubricIn, officer: CurrentOfficer, session: OfficerSession) -> None:
+    edits = {c.code: configure.CriterionEdit(c.code, c.name, str(c.weight)) for c in body.criteria}
+    configure.set_rubric(session, officer, campaign, edits)
 
 
 # --- the Tổng Liên đoàn ----------------------------------------------------------------------

@@ -366,9 +366,14 @@ def national_decide(
     require_role(officer, DECIDERS)
     if decision not in ("bieu_duong", "khong_chon"):
         raise InvalidInput("Quyết định phải là bieu_duong hoặc khong_chon", field="decision")
+    note = (note or "").strip() or None
+    if decision == "khong_chon" and note is None:
+        raise InvalidInput("Cần ghi rõ lý do không chọn", field="note")
     row = repo.national_row(session, source_tenant_id, source_submission_id, lock=True)
     if row is None:
         raise NotFound("Không tìm thấy sáng kiến được đề nghị")
+    if row.status != "cho_xet":  # the province and the author were told: a decision stands
+        raise Conflict("Tổng Liên đoàn đã có quyết định về sáng kiến này")
     before = row.status
     row.status, row.decided_at, row.decision_note = decision, now(), note
     session.flush()
@@ -405,4 +410,5 @@ def _national_out(r: object) -> NationalOut:
         trade_secret=r.trade_secret,
         nominated_at=r.nominated_at,
         status=r.status,
+        decision_note=r.decision_note,
     )

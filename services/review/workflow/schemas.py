@@ -207,6 +207,7 @@ class NationalOut(BaseModel):
     trade_secret: bool
     nominated_at: dt.datetime
     status: str
+    decision_note: str | None = None
 
 
 class DecideIn(BaseModel):
@@ -226,3 +227,22 @@ class AuditVerifyOut(BaseModel):
     rows: int
     first_bad_seq: int | None
     problem: str | None
+
+
+class DeadlineIn(BaseModel):
+    due_at: dt.datetime = Field(description="thời hạn, có múi giờ")
+
+
+class QuotaRuleIn(BaseModel):
+    min_count: int | None = Field(None, ge=0, le=10_000)
+    max_count: int | None = Field(None, ge=0, le=10_000)
+
+
+class CriterionIn(BaseModel):
+    code: str = Field(max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+    weight: Decimal = Field(description="số dương; tổng các tiêu chí bằng 100")
+
+
+class RubricIn(BaseModel):
+    criteria: list[CriterionIn] = Field(min_length=1, max_length=50)

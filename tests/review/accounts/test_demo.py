@@ -1,4 +1,5 @@
-"""`sangkien review seed-officers`: demo accounts for Thanh Hóa and Cao Bằng, idempotent."""
+"""`sangkien review seed-officers`: demo accounts for Thanh Hóa, Cao Bằng and the Tổng Liên
+đoàn, idempotent."""
 
 from __future__ import annotations
 
@@ -30,12 +31,25 @@ def test_seed_is_idempotent_and_the_accounts_sign_in(
     # The 2021 tree lists no grassroots unions: said, not hidden. (Other tests on this worker's
     # database, and the console's demo seeder, may have added CĐCS: then there are accounts there.)
     with_cdcs = {n.split("@")[1] for n in names if ".cdcs@" in n}
-    assert len(names) == 12 + 3 * len(with_cdcs)
+    assert len(names) == 12 + 3 + 3 * len(with_cdcs)  # 3 at the Tổng Liên đoàn
+    assert {n for n in names if n.endswith("@tld")} == {"tham-dinh.tld@tld", "chu-tich.tld@tld", "quan-tri.tld@tld"}
     lacking = {"thanh-hoa": "Liên đoàn Lao động tỉnh Thanh Hóa", "cao-bang": "Liên đoàn Lao động tỉnh Cao Bằng"}
     assert second.without_grassroots == [name for code, name in lacking.items() if code not in with_cdcs]
     sign_in(client, "chu-tich.huyen@cao-bang", DEMO_PASSWORD)
     me = client.get("/api/v1/review/me").json()
     assert me["unit_name"] == "Liên đoàn Lao động huyện Hà Quảng" and me["role"] == "chu_tich"
+
+
+def test_the_national_chair_sees_the_national_inbox(
+    app_engine: Engine, loaded_trees: CommonSettings, client: TestClient
+) -> None:
+    seed_demo_officers(tenant_scope(make_sessionmaker(app_engine)), environment="test")
+    sign_in(client, "chu-tich.tld@tld", DEMO_PASSWORD)
+    me = client.get("/api/v1/review/me").json()
+    assert me["unit_name"] == "Tổng Liên đoàn Lao động Việt Nam" and me["role"] == "chu_tich"
+    home = client.get("/console/").text
+    assert 'href="/console/toan-quoc"' in home
+    assert client.get("/console/toan-quoc").status_code == 200
 
 
 def test_no_demo_accounts_in_production(app_engine: Engine, loaded_trees: CommonSettings) -> None:
@@ -56,4 +70,5 @@ def test_the_cli_prints_how_to_sign_in(base_env: dict[str, str], loaded_trees: C
     assert r.returncode == 0, r.stderr
     assert "/console/dang-nhap" in r.stdout and DEMO_PASSWORD in r.stdout
     assert "quan-tri.tinh@thanh-hoa" in r.stdout and "Quản trị — Liên đoàn Lao động tỉnh Thanh Hóa" in r.stdout
+    assert "chu-tich.tld@tld" in r.stdout and "Tổng Liên đoàn Lao động Việt Nam" in r.stdout
     assert "chưa có công đoàn cơ sở" in r.stdout or ".cdcs@thanh-hoa" in r.stdout
