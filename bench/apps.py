@@ -46,16 +46,23 @@ def _sealed(cipher: PiiCipher, body: SubmissionIn) -> tuple[bytes, bytes, bytes,
     return i.ciphertext, i.digest, p.ciphertext, p.digest
 
 
-def bare() -> FastAPI:
-    app = FastAPI()
-
-    @app.post("/api/v1/submissions", status_code=202)
-    async def submit(body: SubmissionIn) -> dict[str, Any]:
-        return _accepted(f"0-{secrets.token_hex(4)}")
+def _app(lifespan: Any = None) -> FastAPI:
+    """A baseline's app: its /healthz answers the bench's readiness wait."""
+    app = FastAPI(lifespan=lifespan)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    return app
+
+
+def bare() -> FastAPI:
+    app = _app()
+
+    @app.post("/api/v1/submissions", status_code=202)
+    async def submit(body: SubmissionIn) -> dict[str, Any]:
+        return _accepted(f"0-{secrets.token_hex(4)}")
 
     return app
 
@@ -74,7 +81,7 @@ def xadd() -> FastAPI:
         yield
         await client.aclose()
 
-    app = FastAPI(lifespan=lifespan)
+    app = _app(lifespan)
 
     @app.post("/api/v1/submissions", status_code=202)
     async def submit(body: SubmissionIn) -> dict[str, Any]:
@@ -88,10 +95,6 @@ def xadd() -> FastAPI:
         }
         await client.xadd(STREAM, {"m": orjson.dumps(message)})
         return _accepted(code)
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app
 
@@ -134,7 +137,7 @@ def insert() -> FastAPI:
         yield
         await pool.close()
 
-    app = FastAPI(lifespan=lifespan)
+    app = _app(lifespan)
 
     @app.post("/api/v1/submissions", status_code=202)
     async def submit(body: SubmissionIn) -> dict[str, Any]:
@@ -154,10 +157,6 @@ def insert() -> FastAPI:
             )  # fmt: skip
         return _accepted(code)
 
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
     return app
 
 
@@ -169,7 +168,7 @@ def celery() -> FastAPI:
     capp = Celery("bench", broker=settings.redis_url)
     capp.conf.update(task_serializer="json", broker_connection_retry_on_startup=True)
 
-    app = FastAPI()
+    app = _app()
 
     @app.post("/api/v1/submissions", status_code=202)
     def submit(body: SubmissionIn) -> dict[str, Any]:
@@ -182,9 +181,5 @@ def celery() -> FastAPI:
         }
         capp.send_task("bench.submit", args=[message], queue="bench")
         return _accepted(code)
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app

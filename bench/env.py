@@ -110,7 +110,7 @@ class BenchEnv:
         s = self.settings
         drop_database(s, database_name(s.database_url))
         bootstrap(s)
-        upgrade_all(s.owner_database_url, app_role=s.database_app_user, ingest_role=s.database_ingest_user)
+        upgrade_all(s)
         with self._scope_factory() as scope:
             load_tree(scope, read_tree("2021"))
             with scope(None) as session:

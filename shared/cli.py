@@ -86,9 +86,7 @@ def cmd_migrate() -> None:
 
     settings = CommonSettings()
     bootstrap(settings)
-    upgrade_all(
-        settings.owner_database_url, app_role=settings.database_app_user, ingest_role=settings.database_ingest_user
-    )
+    upgrade_all(settings)
 
 
 def cmd_storage_init() -> None:

@@ -100,24 +100,20 @@ class CommonSettings(BaseSettings):
     def bucket(self) -> str:
         return self.s3_bucket or f"sangkien-{self.environment}"
 
+    def _role_url(self, user: str, password: SecretStr | None) -> str:
+        return with_credentials(self.database_url, user, password.get_secret_value() if password else None)
+
     @property
     def owner_database_url(self) -> str:
-        pw = self.database_owner_password.get_secret_value() if self.database_owner_password else None
-        return with_credentials(self.database_url, self.database_owner_user, pw)
+        return self._role_url(self.database_owner_user, self.database_owner_password)
 
     @property
     def runtime_database_url(self) -> str:
-        if self.app_database_url:
-            return self.app_database_url
-        pw = self.database_app_password.get_secret_value() if self.database_app_password else None
-        return with_credentials(self.database_url, self.database_app_user, pw)
+        return self.app_database_url or self._role_url(self.database_app_user, self.database_app_password)
 
     @property
     def ingest_runtime_database_url(self) -> str:
-        if self.ingest_database_url:
-            return self.ingest_database_url
-        pw = self.database_ingest_password.get_secret_value() if self.database_ingest_password else None
-        return with_credentials(self.database_url, self.database_ingest_user, pw)
+        return self.ingest_database_url or self._role_url(self.database_ingest_user, self.database_ingest_password)
 
     def pii_keyring(self) -> tuple[str, dict[str, bytes], bytes]:
         """(active key id, all keys by id, hash key), decoded and checked."""

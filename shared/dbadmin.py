@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
+from pydantic import SecretStr
 
 from shared.config import CommonSettings
 
@@ -30,8 +31,9 @@ def database_name(url: str) -> str:
 
 
 def _ensure_role(
-    cur: psycopg.Cursor[tuple[object, ...]], name: str, password: str | None, *, bypass_rls: bool = False
+    cur: psycopg.Cursor[tuple[object, ...]], name: str, secret: SecretStr | None, *, bypass_rls: bool = False
 ) -> None:
+    password = secret.get_secret_value() if secret else None
     cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,))
     attrs = sql.SQL("LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE " + ("BYPASSRLS" if bypass_rls else "NOBYPASSRLS"))
     if cur.fetchone() is None:
@@ -50,18 +52,15 @@ def _ensure_role(
 def bootstrap(settings: CommonSettings, *, database: str | None = None) -> str:
     """Idempotent. Returns the database name."""
     db = database or database_name(settings.database_url)
-    owner_pw = settings.database_owner_password.get_secret_value() if settings.database_owner_password else None
-    app_pw = settings.database_app_password.get_secret_value() if settings.database_app_password else None
-    ingest_pw = settings.database_ingest_password.get_secret_value() if settings.database_ingest_password else None
     with (
         psycopg.connect(_server_url(settings.database_url, "postgres"), autocommit=True) as conn,
         conn.cursor() as cur,
     ):
         cur.execute("SELECT pg_advisory_lock(hashtext('sangkien:bootstrap'))")
         try:
-            _ensure_role(cur, settings.database_owner_user, owner_pw)
-            _ensure_role(cur, settings.database_app_user, app_pw)
-            _ensure_role(cur, settings.database_ingest_user, ingest_pw, bypass_rls=True)
+            _ensure_role(cur, settings.database_owner_user, settings.database_owner_password)
+            _ensure_role(cur, settings.database_app_user, settings.database_app_password)
+            _ensure_role(cur, settings.database_ingest_user, settings.database_ingest_password, bypass_rls=True)
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db,))
             if cur.fetchone() is None:
                 cur.execute(

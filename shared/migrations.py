@@ -11,35 +11,39 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData, create_engine, pool, text
 
-from shared.config import sqlalchemy_url
+from shared.config import CommonSettings, sqlalchemy_url
 
 # Every service with tables, in the order they migrate. Named by path, never imported, so the
 # CLI in shared/ does not depend on any service (import-linter contract).
-DEFAULT_INGEST_ROLE = "sangkien_ingest"
-
 SERVICE_MIGRATIONS: dict[str, str] = {
     "review": "services.review:migrations",
 }
 
 
-def alembic_config(script_location: str, url: str, *, app_role: str, ingest_role: str = DEFAULT_INGEST_ROLE) -> Config:
+# The roles a migration grants to (read in migrations through app_role() and ingest_role()).
+Roles = dict[str, str]
+
+
+def roles_of(settings: CommonSettings) -> Roles:
+    return {"app_role": settings.database_app_user, "ingest_role": settings.database_ingest_user}
+
+
+def alembic_config(script_location: str, url: str, *, roles: Roles) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", script_location)
     cfg.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
-    cfg.attributes["app_role"] = app_role
-    cfg.attributes["ingest_role"] = ingest_role
+    cfg.attributes.update(roles)
     return cfg
 
 
-def upgrade(
-    script_location: str, url: str, *, app_role: str, ingest_role: str = DEFAULT_INGEST_ROLE, revision: str = "head"
-) -> None:
-    command.upgrade(alembic_config(script_location, url, app_role=app_role, ingest_role=ingest_role), revision)
+def upgrade(script_location: str, url: str, *, roles: Roles, revision: str = "head") -> None:
+    command.upgrade(alembic_config(script_location, url, roles=roles), revision)
 
 
-def upgrade_all(url: str, *, app_role: str, ingest_role: str = DEFAULT_INGEST_ROLE) -> None:
+def upgrade_all(settings: CommonSettings) -> None:
+    """Every service's migrations, as the owner, granting to the roles the settings name."""
     for location in SERVICE_MIGRATIONS.values():
-        upgrade(location, url, app_role=app_role, ingest_role=ingest_role)
+        upgrade(location, settings.owner_database_url, roles=roles_of(settings))
 
 
 def run_env(metadata: MetaData, schema: str) -> None:
@@ -65,13 +69,16 @@ def run_env(metadata: MetaData, schema: str) -> None:
     engine.dispose()
 
 
-def app_role() -> str:
+def _role(name: str, field: str) -> str:
     from alembic import context
 
-    return str(context.config.attributes.get("app_role", "sangkien_app"))
+    default = CommonSettings.model_fields[field].default  # the settings' own default name
+    return str(context.config.attributes.get(name, default))
+
+
+def app_role() -> str:
+    return _role("app_role", "database_app_user")
 
 
 def ingest_role() -> str:
-    from alembic import context
-
-    return str(context.config.attributes.get("ingest_role", DEFAULT_INGEST_ROLE))
+    return _role("ingest_role", "database_ingest_user")

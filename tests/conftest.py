@@ -97,9 +97,7 @@ def migrated(settings: CommonSettings) -> CommonSettings:
 
     drop_database(settings, database_name(settings.database_url))
     bootstrap(settings)
-    upgrade_all(
-        settings.owner_database_url, app_role=settings.database_app_user, ingest_role=settings.database_ingest_user
-    )
+    upgrade_all(settings)
     return settings
 
 

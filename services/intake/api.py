@@ -88,12 +88,8 @@ class TrustedProxies:
         return verdict
 
 
-def forwarded_client(peer: str, forwarded_for: str, trusted: TrustedProxies | Sequence[Network]) -> str:
-    if not trusted:
-        return peer
-    if not isinstance(trusted, TrustedProxies):
-        trusted = TrustedProxies(trusted)
-    if not trusted.trusts(peer):
+def forwarded_client(peer: str, forwarded_for: str, trusted: TrustedProxies) -> str:
+    if not trusted or not trusted.trusts(peer):
         return peer
     hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
     for hop in reversed(hops):

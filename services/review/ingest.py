@@ -68,6 +68,11 @@ class Outcome:
     def done(self) -> list[str]:
         return self.inserted + self.duplicates
 
+    def absorb(self, other: Outcome) -> None:
+        self.inserted += other.inserted
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+
 
 _URLSAFE = bytes.maketrans(b"-_", b"+/")
 
@@ -227,10 +232,9 @@ def _unknown_unit(e: Entry) -> tuple[str, bytes, str]:
 
 
 def _place(
-    conn: psycopg.Connection[Any], entries: list[Entry], resolver: Resolver
-) -> tuple[Outcome, list[Entry], list[tuple[Any, ...]]]:
-    """The rows of the entries whose unit is known; the others rejected."""
-    out = Outcome()
+    conn: psycopg.Connection[Any], entries: list[Entry], resolver: Resolver, out: Outcome
+) -> tuple[list[Entry], list[tuple[Any, ...]]]:
+    """The entries whose unit is known and their rows; the others rejected into ``out``."""
     rows: list[tuple[Any, ...]] = []
     placed: list[Entry] = []
     for e in entries:
@@ -240,7 +244,7 @@ def _place(
             continue
         rows.append(_row(e.message, ids, e.stream_id))
         placed.append(e)
-    return out, placed, rows
+    return placed, rows
 
 
 def commit_batch(conn: psycopg.Connection[Any], entries: list[Entry], resolver: Resolver) -> Outcome:
@@ -283,40 +287,37 @@ def commit_batch(conn: psycopg.Connection[Any], entries: list[Entry], resolver: 
 
 
 def _commit_carefully(conn: psycopg.Connection[Any], entries: list[Entry], resolver: Resolver, out: Outcome) -> None:
-    """INSERT … ON CONFLICT DO NOTHING for all, in one transaction; failing that, entry by entry."""
-    placed_out, placed, rows = _place(conn, entries, resolver)
-    out.rejected += placed_out.rejected
+    """INSERT … ON CONFLICT DO NOTHING for all, in one transaction; failing that, entry by entry,
+    an entry the database still refuses rejected with the error's code."""
+    placed, rows = _place(conn, entries, resolver, out)
     if not rows:
         return
     try:
-        whole = Outcome()
-        _careful(conn, placed, rows, whole)
-        conn.commit()
-        out.inserted += whole.inserted
-        out.duplicates += whole.duplicates
-        out.rejected += whole.rejected
+        out.absorb(_careful_transaction(conn, placed, rows))
         return
     except psycopg.OperationalError:
-        _rollback(conn)
         raise
     except psycopg.Error:
-        _rollback(conn)
+        pass
     for e, row in zip(placed, rows, strict=True):
-        one = Outcome()
         try:
-            _careful(conn, [e], [row], one)
-            conn.commit()
+            out.absorb(_careful_transaction(conn, [e], [row]))
         except psycopg.OperationalError:
-            _rollback(conn)
             raise
         except psycopg.Error as exc:
-            _rollback(conn)
-            state = exc.sqlstate or "?"
-            out.rejected.append((e.stream_id, e.raw, f"Cơ sở dữ liệu từ chối bản ghi (mã lỗi {state})"))
-            continue
-        out.inserted += one.inserted
-        out.duplicates += one.duplicates
-        out.rejected += one.rejected
+            out.rejected.append((e.stream_id, e.raw, f"Cơ sở dữ liệu từ chối bản ghi (mã lỗi {exc.sqlstate or '?'})"))
+
+
+def _careful_transaction(conn: psycopg.Connection[Any], entries: list[Entry], rows: list[tuple[Any, ...]]) -> Outcome:
+    """_careful in a transaction of its own: committed, or rolled back and the error raised."""
+    out = Outcome()
+    try:
+        _careful(conn, entries, rows, out)
+        conn.commit()
+    except psycopg.Error:
+        _rollback(conn)
+        raise
+    return out
 
 
 def _rollback(conn: psycopg.Connection[Any]) -> None:

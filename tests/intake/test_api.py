@@ -187,9 +187,9 @@ def test_unicode_digits_in_birth_year_are_a_field_error(intake: Server) -> None:
 def test_forwarded_for_lines_are_read_together_and_garbage_is_not_believed() -> None:
     import ipaddress
 
-    from services.intake.api import forwarded_client
+    from services.intake.api import TrustedProxies, forwarded_client
 
-    trusted = [ipaddress.ip_network("127.0.0.1/32")]
+    trusted = TrustedProxies([ipaddress.ip_network("127.0.0.1/32")])
     # Two header lines joined: the proxy's own line (the real client) comes last.
     assert forwarded_client("127.0.0.1", "6.6.6.6,203.0.113.9", trusted) == "203.0.113.9"
     assert forwarded_client("127.0.0.1", "203.0.113.9, unknown", trusted) == "127.0.0.1"

@@ -290,9 +290,7 @@ def prepare_database(settings: CommonSettings) -> Engine:
     from shared.timeutil import now
 
     bootstrap(settings)
-    upgrade_all(
-        settings.owner_database_url, app_role=settings.database_app_user, ingest_role=settings.database_ingest_user
-    )
+    upgrade_all(settings)
     engine = make_engine(settings.runtime_database_url, pool_size=2)
     factory = make_sessionmaker(engine)
 
