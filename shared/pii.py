@@ -19,6 +19,11 @@ _NONCE_LEN = 12
 
 _SEPARATORS = re.compile(r"[\s.\-()]")
 
+# The kinds (associated data and hash domain) the two values are sealed under: whoever reads them
+# back (review's ingester, console, workflow) must open them under the same.
+ID_NUMBER = "id_number"
+PHONE = "phone"
+
 
 class InvalidPersonalData(ValueError):
     """A value that is not an ID number or phone. The message never repeats the digits."""
@@ -128,6 +133,11 @@ class PiiCipher:
 
     def seal(self, normalized: str, *, kind: str) -> SealedValue:
         return SealedValue(self.encrypt(normalized, context=kind.encode()), self.digest(normalized, kind=kind))
+
+    def seal_identity(self, id_number: str, phone: str) -> tuple[SealedValue, SealedValue]:
+        """A person's normalised ID number and phone, each sealed under its own kind: the same for
+        every way a submission comes in (intake's form, review's paper import and demo data)."""
+        return self.seal(id_number, kind=ID_NUMBER), self.seal(phone, kind=PHONE)
 
     def open(self, sealed: bytes, *, kind: str) -> str:
         return self.decrypt(sealed, context=kind.encode())

@@ -31,7 +31,7 @@ from shared.migrations import upgrade_all
 ROOT = Path(__file__).resolve().parent.parent
 
 # Servers of the intake/review stack and the ingester, shared by tests/intake and tests/review.
-pytest_plugins = ["tests.support.stack"]
+pytest_plugins = ["tests.support.stack", "tests.support.browser"]
 
 
 @pytest.fixture(scope="session")

@@ -35,7 +35,7 @@ from shared.errors import (
     TooManyRequests,
     ValidationFailed,
 )
-from shared.pii import HmacSha256, PiiCipher, SealedValue
+from shared.pii import PHONE, HmacSha256, PiiCipher, SealedValue
 from shared.timeutil import format_vn, local, now
 
 
@@ -82,7 +82,7 @@ def message_fields(
     field and byte for byte what ``SubmissionMessage(...).model_dump_json()`` gives (same field
     order, bytes in URL-safe base64, UTC as ``Z``): validating the model and serialising it through
     pydantic cost more than the rest of the message. ``submission_id`` and ``tracking_code`` are
-    set per attempt. tests/intake/test_validation.py holds the two encodings equal."""
+    set per attempt. tests/intake/test_hot_path.py holds the two encodings equal."""
     return {
         "v": MESSAGE_VERSION,
         "submission_id": "",
@@ -208,8 +208,7 @@ class IntakeService:
         client_ip: str,
     ) -> Accepted:
         s = self.settings
-        id_sealed = self.cipher.seal(clean.id_number, kind="id_number")
-        phone_sealed = self.cipher.seal(clean.phone, kind="phone")
+        id_sealed, phone_sealed = self.cipher.seal_identity(clean.id_number, clean.phone)
         phone_digest = phone_sealed.digest.hex()
         window = s.rate_window_seconds
         slot = int(at.timestamp()) // window
@@ -291,7 +290,7 @@ class IntakeService:
     # --- tracking -------------------------------------------------------------------------------
 
     def phone_digest(self, phone: str) -> str:
-        return self.cipher.digest(phone, kind="phone").hex()
+        return self.cipher.digest(phone, kind=PHONE).hex()
 
     def tracking(self, code: str, record: dict[str, str], phone_digest: str) -> Tracking:
         if not hmac.compare_digest(record.get("p", ""), phone_digest):

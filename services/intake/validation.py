@@ -1,30 +1,38 @@
 """The submission form's rules, with a Vietnamese message per field.
 
-Pure functions (no I/O): intake's service calls them before anything is queued. Messages name
+Pure functions (no I/O): intake's service calls them before anything is queued. The fields'
+limits, rules and normalisation are shared with review's paper import
+(shared/contracts/submission_fields.py, shared/text.py). Messages name
 the field and never repeat what was typed (an ID number or phone must not reach a log or a
 screen in clear).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any, NamedTuple
 
+from shared.contracts.submission_fields import (
+    APPLIED_FROM_MAX,
+    EMAIL,
+    EMAIL_MAX,
+    EMAIL_RULE,
+    LONG_MAX,
+    NAME_MAX,
+    NAME_RULE,
+    REQUIRED,
+    SHORT_MAX,
+    TITLE_MAX,
+    birth_year_ok,
+    birth_year_rule,
+    name_ok,
+    parse_year,
+    too_long,
+)
+from shared.contracts.submission_fields import DESCRIPTION_MAX as DESCRIPTION_MAX  # the portal and API show it
 from shared.contracts.submissions import FIELD_LABELS, GROUP_LABELS
 from shared.pii import InvalidPersonalData, normalize_id_number, normalize_phone
-
-DESCRIPTION_MAX = 1000
-TITLE_MAX = 300
-NAME_MAX = 100
-SHORT_MAX = 200
-LONG_MAX = 1000
-
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s.]{2,63}$")
-_SPACES = re.compile(r"\s+")
-# Control characters other than line breaks and tabs: invisible, and NUL cannot be stored in
-# PostgreSQL text at all (the ingester would refuse the entry).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+from shared.text import multiline as _text
+from shared.text import one_line as _line
 
 
 class CleanSubmission(NamedTuple):
@@ -49,27 +57,6 @@ class CleanSubmission(NamedTuple):
     awards: str | None
 
 
-def nfc(s: str) -> str:
-    # A printable string has no control character (they are all non-printable): the scan for
-    # them is skipped for the common case (the check runs in C, several times faster).
-    return unicodedata.normalize("NFC", s if s.isprintable() else _CONTROL.sub("", s))
-
-
-def _line(v: str) -> str:
-    """One-line fields: NFC, runs of white space folded, trimmed. (``str.split()`` splits on the
-    white space ``\\s`` matches and drops it at both ends: ``_SPACES.sub(" ", v).strip()``.)"""
-    return " ".join(nfc(v).split())
-
-
-def _text(v: str) -> str:
-    """Multi-line fields keep their line breaks; NFC so that decomposed Vietnamese (as some
-    phone keyboards send it) counts the same as composed."""
-    v = nfc(v)
-    if "\r" in v:
-        v = v.replace("\r\n", "\n").replace("\r", "\n")
-    return "\n".join([line.rstrip() for line in v.split("\n")]).strip()
-
-
 def validate(body: Any, *, this_year: int) -> tuple[CleanSubmission | None, list[dict[str, str]]]:
     errors: list[dict[str, str]] = []
 
@@ -87,16 +74,16 @@ def validate(body: Any, *, this_year: int) -> tuple[CleanSubmission | None, list
         v = (_text(v) if multiline else _line(v)) if v else ""
         if not v:
             if required:
-                err(name, f"{label} không được để trống")
+                err(name, f"{label} {REQUIRED}")
             return None
         if len(v) > max_len:
-            err(name, f"{label} dài tối đa {max_len:,} ký tự (hiện có {len(v):,})".replace(",", "."))
+            err(name, f"{label} {too_long(max_len, len(v))}")
             return None
         return v
 
     full_name = string("full_name", "Họ và tên", required=True, max_len=NAME_MAX)
-    if full_name is not None and (len(full_name) < 2 or any(map(str.isdigit, full_name))):
-        err("full_name", "Họ và tên phải có ít nhất 2 chữ cái và không chứa chữ số")
+    if full_name is not None and not name_ok(full_name):
+        err("full_name", f"Họ và tên {NAME_RULE}")
         full_name = None
 
     id_number = phone = None
@@ -144,21 +131,21 @@ def validate(body: Any, *, this_year: int) -> tuple[CleanSubmission | None, list
 
     birth_year = body.get("birth_year")
     if birth_year is not None and birth_year != "":
-        if isinstance(birth_year, str) and re.fullmatch(r"[0-9]{4}", birth_year.strip()):
-            birth_year = int(birth_year.strip())  # ASCII digits only: "²".isdigit() is true too
-        if not isinstance(birth_year, int) or isinstance(birth_year, bool) or not 1930 <= birth_year <= this_year - 14:
-            err("birth_year", f"Năm sinh phải là một năm từ 1930 đến {this_year - 14}")
+        if isinstance(birth_year, str):
+            birth_year = parse_year(birth_year)  # None: not four digits
+        if not isinstance(birth_year, int) or isinstance(birth_year, bool) or not birth_year_ok(birth_year, this_year):
+            err("birth_year", f"Năm sinh {birth_year_rule(this_year)}")
             birth_year = None
     else:
         birth_year = None
 
     position = string("position", "Chức vụ", required=False, max_len=SHORT_MAX)
     workplace = string("workplace", "Đơn vị công tác", required=False, max_len=SHORT_MAX)
-    email = string("email", "Thư điện tử", required=False, max_len=254)
-    if email is not None and not _EMAIL.match(email):
-        err("email", "Thư điện tử không đúng định dạng (ví dụ: ten@congdoan.vn)")
+    email = string("email", "Thư điện tử", required=False, max_len=EMAIL_MAX)
+    if email is not None and not EMAIL.match(email):
+        err("email", f"Thư điện tử {EMAIL_RULE}")
         email = None
-    applied_from = string("applied_from", "Thời gian áp dụng", required=False, max_len=100)
+    applied_from = string("applied_from", "Thời gian áp dụng", required=False, max_len=APPLIED_FROM_MAX)
     benefit = string("benefit", "Hiệu quả, giá trị làm lợi", required=False, max_len=LONG_MAX, multiline=True)
     awards = string("awards", "Danh hiệu thi đua, khen thưởng", required=False, max_len=LONG_MAX, multiline=True)
 

@@ -4,7 +4,6 @@ docs/screenshots/ (they illustrate the README and are looked at when the layout 
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import unicodedata
@@ -21,34 +20,17 @@ from playwright.sync_api import (
     Response,
     Route,
     expect,
-    sync_playwright,
 )
 
 from services.review.ingester import Ingester
 from tests.intake.conftest import Server, drain
+from tests.support.browser import DEVICES
 
 # One Chromium per xdist worker, and every browser test on the same worker.
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE: dict[str, Any] = {
-    "viewport": {"width": 390, "height": 844},
-    "is_mobile": True,
-    "has_touch": True,
-    "device_scale_factor": 2,
-}
-DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 800}}
+PHONE = DEVICES["phone"]
+DESKTOP = DEVICES["desktop"]
 
 UNIT = "Liên đoàn Lao động tỉnh Cao Bằng"
 SUBUNIT = "Liên đoàn Lao động huyện Hà Quảng"
@@ -64,23 +46,6 @@ DESCRIPTION = (
 def _phone_number() -> str:
     """A fresh number per run: intake limits each phone to 10 submissions a minute."""
     return f"09{random.randint(10_000_000, 99_999_999)}"
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="session")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every run takes the screenshots (to look at when a test fails); only
-    UPDATE_SCREENSHOTS=1 rewrites the committed ones, so a plain `make test` leaves git clean."""
-    target = SHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path_factory.mktemp("screenshots")
-    target.mkdir(parents=True, exist_ok=True)
-    return target
 
 
 class Problems:

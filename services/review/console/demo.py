@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from services.review.accounts import repository as accounts_repo
 from services.review.accounts.demo import DEMO_TENANTS, DEMO_TREE, DemoReport, seed_demo_officers
 from services.review.console import repository as repo
+from services.review.console.importing import identity_columns
 from services.review.console.service import signature_values
 from services.review.models import Unit, UnitKind
 from services.review.service import DEMO_CAMPAIGN
@@ -213,8 +214,6 @@ def _seed_submissions(
         birth = rng.randint(1965, 2000)
         if sid in have:
             continue
-        id_sealed = cipher.seal(id_number, kind="id_number")
-        phone_sealed = cipher.seal(phone, kind="phone")
         new_id = repo.insert_submission(
             s,
             {
@@ -224,10 +223,7 @@ def _seed_submissions(
                 "campaign_id": campaign_id,
                 "unit_id": unit_id,
                 "full_name": name,
-                "id_number_enc": id_sealed.ciphertext,
-                "id_number_hash": id_sealed.digest,
-                "phone_enc": phone_sealed.ciphertext,
-                "phone_hash": phone_sealed.digest,
+                **identity_columns(cipher, id_number, phone),
                 "idea_group": group,
                 "field": idea[0] if idea[0] in fields else "khac",
                 "title": f"{idea[1]} (mẫu {i + 1})",

@@ -1,16 +1,15 @@
 """Import of initiatives collected on paper (the console's XLSX template): the rules.
 
-Each row is checked on its own, with a Vietnamese message naming its row and column (never the
+Each row is checked on its own by the rules of intake's form (shared/contracts/submission_fields.py,
+shared/text.py, shared/pii.py), with a Vietnamese message naming its row and column (never the
 ID number or phone typed). Valid rows go in even when others fail; a row already imported — the
 same person, initiative and campaign, whichever file it came in — is recognised by a keyed hash
 (``import_key``) and not inserted twice. The ID number and phone are sealed with the platform's
-key ring exactly as intake seals them; each row gets a tracking code of the tenant.
+key ring exactly as intake seals them (``PiiCipher.seal_identity``); each row gets a tracking code of the tenant.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 import uuid
 from dataclasses import dataclass, field
 
@@ -23,17 +22,30 @@ from services.review.console import repository as repo
 from services.review.console.service import signature_values
 from services.review.console.text import fold
 from services.review.console.xlsx import BY_KEY, SheetRow, read_rows
+from shared.contracts.submission_fields import (
+    APPLIED_FROM_MAX,
+    DESCRIPTION_MAX,
+    EMAIL,
+    EMAIL_MAX,
+    EMAIL_RULE,
+    LONG_MAX,
+    NAME_MAX,
+    NAME_RULE,
+    REQUIRED,
+    SHORT_MAX,
+    TITLE_MAX,
+    birth_year_ok,
+    birth_year_rule,
+    name_ok,
+    parse_year,
+    too_long,
+)
 from shared.contracts.submissions import FIELD_LABELS, GROUP_LABELS, new_tracking_code
 from shared.errors import InvalidInput, NotFound
 from shared.pii import InvalidPersonalData, PiiCipher, normalize_id_number, normalize_phone
+from shared.text import multiline, one_line
 from shared.timeutil import now
 
-DESCRIPTION_MAX = 1000
-TITLE_MAX = 300
-NAME_MAX = 100
-SHORT_MAX = 200
-LONG_MAX = 1000
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s.]{2,63}$")
 _GROUPS = {**{fold(v): k for k, v in GROUP_LABELS.items()}, **{k: k for k in GROUP_LABELS}}
 _FIELDS = {**{fold(v): k for k, v in FIELD_LABELS.items()}, **{k: k for k in FIELD_LABELS}}
 
@@ -79,15 +91,6 @@ class CleanRow:
     awards: str | None
 
 
-def _line(v: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", v).split())
-
-
-def _multiline(v: str) -> str:
-    v = unicodedata.normalize("NFC", v).replace("\r\n", "\n").replace("\r", "\n")
-    return "\n".join(line.rstrip() for line in v.split("\n")).strip()
-
-
 def validate_row(row: SheetRow, *, this_year: int) -> tuple[CleanRow | None, list[RowError]]:
     errors: list[RowError] = []
     v = row.values
@@ -95,20 +98,20 @@ def validate_row(row: SheetRow, *, this_year: int) -> tuple[CleanRow | None, lis
     def err(key: str, message: str) -> None:
         errors.append(RowError(row.number, BY_KEY[key].label, message))
 
-    def text(key: str, *, required: bool, max_len: int, multiline: bool = False) -> str | None:
-        value = (_multiline if multiline else _line)(v.get(key, ""))
+    def text(key: str, *, required: bool, max_len: int, is_multiline: bool = False) -> str | None:
+        value = (multiline if is_multiline else one_line)(v.get(key, ""))
         if not value:
             if required:
-                err(key, "không được để trống")
+                err(key, REQUIRED)
             return None
         if len(value) > max_len:
-            err(key, f"dài tối đa {max_len:,} ký tự (hiện có {len(value):,})".replace(",", "."))
+            err(key, too_long(max_len, len(value)))
             return None
         return value
 
     full_name = text("full_name", required=True, max_len=NAME_MAX)
-    if full_name is not None and (len(full_name) < 2 or any(map(str.isdigit, full_name))):
-        err("full_name", "phải có ít nhất 2 chữ cái và không chứa chữ số")
+    if full_name is not None and not name_ok(full_name):
+        err("full_name", NAME_RULE)
         full_name = None
 
     id_number = phone = None
@@ -116,7 +119,7 @@ def validate_row(row: SheetRow, *, this_year: int) -> tuple[CleanRow | None, lis
     if "id_number" in row.numeric and len(raw_id) == 11:
         raw_id = "0" + raw_id  # a CCCD typed into a number cell: Excel dropped its leading 0
     if not raw_id:
-        err("id_number", "không được để trống")
+        err("id_number", REQUIRED)
     else:
         try:
             id_number = normalize_id_number(raw_id)
@@ -126,7 +129,7 @@ def validate_row(row: SheetRow, *, this_year: int) -> tuple[CleanRow | None, lis
     if "phone" in row.numeric and len(raw_phone) in (9, 10) and not raw_phone.startswith("0"):
         raw_phone = "0" + raw_phone  # the same for a phone number
     if not raw_phone:
-        err("phone", "không được để trống")
+        err("phone", REQUIRED)
     else:
         try:
             phone = normalize_phone(raw_phone)
@@ -136,33 +139,34 @@ def validate_row(row: SheetRow, *, this_year: int) -> tuple[CleanRow | None, lis
     group = field_code = None
     raw_group = v.get("group", "")
     if not raw_group:
-        err("group", "không được để trống")
-    elif (group := _GROUPS.get(fold(_line(raw_group)))) is None:
+        err("group", REQUIRED)
+    elif (group := _GROUPS.get(fold(one_line(raw_group)))) is None:
         err("group", "phải là “Doanh nghiệp” hoặc “Khối cơ quan”")
     raw_field = v.get("field", "")
     if not raw_field:
-        err("field", "không được để trống")
-    elif (field_code := _FIELDS.get(fold(_line(raw_field)))) is None:
+        err("field", REQUIRED)
+    elif (field_code := _FIELDS.get(fold(one_line(raw_field)))) is None:
         err("field", "không có trong danh mục (xem trang “Danh mục” của tệp mẫu)")
 
     title = text("title", required=True, max_len=TITLE_MAX)
-    description = text("description", required=True, max_len=DESCRIPTION_MAX, multiline=True)
+    description = text("description", required=True, max_len=DESCRIPTION_MAX, is_multiline=True)
 
     birth_year: int | None = None
-    raw_year = v.get("birth_year", "").strip()
-    if raw_year:
-        if re.fullmatch(r"[0-9]{4}", raw_year) and 1930 <= int(raw_year) <= this_year - 14:
-            birth_year = int(raw_year)
+    raw_year = v.get("birth_year", "")
+    if raw_year.strip():
+        year = parse_year(raw_year)
+        if year is not None and birth_year_ok(year, this_year):
+            birth_year = year
         else:
-            err("birth_year", f"phải là một năm từ 1930 đến {this_year - 14}")
+            err("birth_year", birth_year_rule(this_year))
     position = text("position", required=False, max_len=SHORT_MAX)
     workplace = text("workplace", required=False, max_len=SHORT_MAX)
-    email = text("email", required=False, max_len=254)
-    if email is not None and not _EMAIL.match(email):
-        err("email", "không đúng định dạng (ví dụ: ten@congdoan.vn)")
-    applied_from = text("applied_from", required=False, max_len=100)
-    benefit = text("benefit", required=False, max_len=LONG_MAX, multiline=True)
-    awards = text("awards", required=False, max_len=LONG_MAX, multiline=True)
+    email = text("email", required=False, max_len=EMAIL_MAX)
+    if email is not None and not EMAIL.match(email):
+        err("email", EMAIL_RULE)
+    applied_from = text("applied_from", required=False, max_len=APPLIED_FROM_MAX)
+    benefit = text("benefit", required=False, max_len=LONG_MAX, is_multiline=True)
+    awards = text("awards", required=False, max_len=LONG_MAX, is_multiline=True)
 
     if errors:
         return None, errors
@@ -196,6 +200,18 @@ def import_key(cipher: PiiCipher, campaign_id: int, row: CleanRow) -> str:
     return cipher.digest("\x1f".join(parts), kind="paper-row").hex()
 
 
+def identity_columns(cipher: PiiCipher, id_number: str, phone: str) -> dict[str, bytes]:
+    """The submissions row's sealed ID number and phone, as intake's message carries them to the
+    ingester (``PiiCipher.seal_identity``)."""
+    id_sealed, phone_sealed = cipher.seal_identity(id_number, phone)
+    return {
+        "id_number_enc": id_sealed.ciphertext,
+        "id_number_hash": id_sealed.digest,
+        "phone_enc": phone_sealed.ciphertext,
+        "phone_hash": phone_sealed.digest,
+    }
+
+
 def import_file(
     session: Session,
     officer: Officer,
@@ -223,8 +239,6 @@ def import_file(
         if clean is None:
             result.errors.extend(errors)
             continue
-        id_sealed = cipher.seal(clean.id_number, kind="id_number")
-        phone_sealed = cipher.seal(clean.phone, kind="phone")
         code = new_tracking_code(officer.tenant_id)
         new_id = repo.insert_submission(
             session,
@@ -235,10 +249,7 @@ def import_file(
                 "campaign_id": campaign.id,
                 "unit_id": unit.id,
                 "full_name": clean.full_name,
-                "id_number_enc": id_sealed.ciphertext,
-                "id_number_hash": id_sealed.digest,
-                "phone_enc": phone_sealed.ciphertext,
-                "phone_hash": phone_sealed.digest,
+                **identity_columns(cipher, clean.id_number, clean.phone),
                 "idea_group": clean.group,
                 "field": clean.field,
                 "title": clean.title,

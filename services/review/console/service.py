@@ -35,7 +35,7 @@ from shared.contracts.submissions import (
     tenant_id_of,
 )
 from shared.errors import NotFound
-from shared.pii import PiiCipher, mask
+from shared.pii import ID_NUMBER, PHONE, PiiCipher, mask
 from shared.timeutil import local
 
 PAGE_SIZE = 25
@@ -333,8 +333,8 @@ def detail(session: Session, officer: Officer, raw_code: str, cipher: PiiCipher)
         status=sub.status,
         status_label=STATUS_LABELS.get(sub.status, sub.status),
         full_name=sub.full_name,
-        id_number_masked=_masked(cipher, sub.id_number_enc, "id_number"),
-        phone_masked=_masked(cipher, sub.phone_enc, "phone"),
+        id_number_masked=_masked(cipher, sub.id_number_enc, ID_NUMBER),
+        phone_masked=_masked(cipher, sub.phone_enc, PHONE),
         birth_year=sub.birth_year,
         position=sub.position,
         workplace=sub.workplace,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from services.review.accounts.models import ROLE_LABELS, Role
 from services.review.accounts.principal import Officer
+from services.review.audit import service as audit
 from services.review.audit.service import Actor
 from services.review.models import Submission, Unit
 from services.review.workflow import repository as repo
@@ -64,3 +65,47 @@ def require_holder(session: Session, officer: Officer, case: Case) -> None:
         holder = repo.unit(session, case.tenant_id, case.holder_unit_id)
         name = holder.name if holder else "đơn vị khác"
         raise Conflict(f"Sáng kiến đang do {name} xem xét; chỉ đơn vị đó thực hiện được việc này")
+
+
+def case_for(
+    session: Session,
+    officer: Officer,
+    code: str,
+    roles: tuple[Role, ...],
+    *,
+    holder: bool = False,
+    lock: bool = False,
+) -> tuple[Submission, Case]:
+    """The case an officer acts on, checked in the order the module docstring promises: not
+    visible (404) before a role that may not (403) before a unit that does not hold it (409,
+    only when ``holder``)."""
+    sub, case = find_case(session, officer, code, lock=lock)
+    require_role(officer, roles)
+    if holder:
+        require_holder(session, officer, case)
+    return sub, case
+
+
+def record_act(
+    session: Session,
+    officer: Officer,
+    *,
+    action: str,
+    entity: str,
+    entity_id: str | int,
+    before: object = None,
+    after: object = None,
+    reason: str | None = None,
+) -> None:
+    """An officer's act into their tenant's audit log (the officer's session is scoped to it)."""
+    audit.record(
+        session,
+        officer.tenant_id,
+        actor(officer),
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        before=before,
+        after=after,
+        reason=reason,
+    )

@@ -11,12 +11,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy.orm import Session
 
+from services.review.accounts.models import Role
 from services.review.accounts.principal import Officer
-from services.review.audit import service as audit
 from services.review.audit.chain import snapshot_hash
 from services.review.models import Submission
 from services.review.workflow import repository as repo
-from services.review.workflow.access import APPRAISERS, EVERYONE, actor, find_case, require_holder, require_role
+from services.review.workflow.access import APPRAISERS, EVERYONE, actor, case_for, record_act, require_role
 from services.review.workflow.models import Criterion, Round, Score
 from services.review.workflow.ranking import TIE_BREAKS, Crit, Sheet, appraiser_mean, rank
 from services.review.workflow.schemas import (
@@ -57,9 +57,7 @@ def score(
 ) -> AppraisalOut:
     """The officer's own scores for the initiative held by their unit (an appraiser may revise
     them until the round closes)."""
-    sub, case = find_case(session, officer, code, lock=True)
-    require_role(officer, APPRAISERS)
-    require_holder(session, officer, case)
+    sub, case = case_for(session, officer, code, APPRAISERS, holder=True, lock=True)
     rnd = _open_round(session, sub, round_code)
     rubric = {c.code: c for c in repo.criteria(session, sub.tenant_id, sub.campaign_id)}
     if not scores:
@@ -96,10 +94,9 @@ def score(
             comment=comment,
             at=at,
         )
-    audit.record(
+    record_act(
         session,
-        sub.tenant_id,
-        actor(officer),
+        officer,
         action="cham_diem",
         entity="submission",
         entity_id=sub.id,
@@ -118,8 +115,7 @@ def score(
 
 def appraisal(session: Session, officer: Officer, code: str, round_code: str) -> AppraisalOut:
     """Every appraiser's scores and comments at the unit holding the initiative, and the mean."""
-    sub, case = find_case(session, officer, code)
-    require_role(officer, EVERYONE)
+    sub, case = case_for(session, officer, code, EVERYONE)
     rnd = round_of(session, sub, round_code)
     rubric = crits(repo.criteria(session, sub.tenant_id, sub.campaign_id))
     by_appraiser: dict[int, list[Score]] = defaultdict(list)
@@ -157,7 +153,7 @@ def has_complete_appraisal(session: Session, sub: Submission, rnd: Round, unit_i
 def ranking(session: Session, officer: Officer, campaign_code: str, round_code: str) -> RankingOut:
     """The initiatives appraised at the officer's unit in the round, best first."""
     require_role(officer, EVERYONE)
-    rnd, campaign_id = _round_for(session, officer, campaign_code, round_code)
+    rnd, campaign_id = round_for(session, officer, campaign_code, round_code)
     unit = repo.unit(session, officer.tenant_id, officer.unit_id)
     assert unit is not None
     items = unit_ranking(session, officer.tenant_id, campaign_id, rnd, officer.unit_id)
@@ -186,7 +182,7 @@ def unit_ranking(session: Session, tenant_id: int, campaign_id: int, rnd: Round,
     ]
 
 
-def _round_for(
+def round_for(
     session: Session, officer: Officer, campaign_code: str, round_code: str, *, lock: bool = False
 ) -> tuple[Round, int]:
     campaign = repo.campaign_by_code(session, campaign_code)
@@ -203,14 +199,12 @@ def close_round(
 ) -> RoundCloseOut:
     """Only the tenant's administrators at its root unit close a round. The snapshot is every
     score of the round in key order; its hash goes to the audit log and the round row."""
-    from services.review.accounts.models import Role
-
     if officer.role != Role.quan_tri:
         raise Forbidden("Chỉ quản trị của đơn vị cấp tỉnh mới chốt được đợt xét chọn")
     root = repo.unit(session, officer.tenant_id, officer.unit_id)
     if root is None or root.parent_id is not None:
         raise Forbidden("Chỉ quản trị của đơn vị cấp tỉnh mới chốt được đợt xét chọn")
-    rnd, _ = _round_for(session, officer, campaign_code, round_code, lock=True)
+    rnd, _ = round_for(session, officer, campaign_code, round_code, lock=True)
     if rnd.closed_at is not None:
         raise Conflict(f"{rnd.name} đã được chốt")
     rows = [
@@ -229,10 +223,9 @@ def close_round(
     rnd.snapshot = rows
     rnd.snapshot_hash = digest
     session.flush()
-    audit.record(
+    record_act(
         session,
-        officer.tenant_id,
-        actor(officer),
+        officer,
         action="chot_dot",
         entity="round",
         entity_id=rnd.id,

@@ -22,9 +22,9 @@ from services.review.audit import service as audit
 from services.review.workflow import config_repository as cfg_repo
 from services.review.workflow import repository as repo
 from services.review.workflow.access import actor, require_role, sees_unit
-from services.review.workflow.appraisal import _round_for
+from services.review.workflow.appraisal import round_for
 from services.review.workflow.models import Round
-from services.review.workflow.nominations import _level_of, _max_of, _rules_for
+from services.review.workflow.quotas import level_of, max_of, rules_for
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 RUBRIC_TOTAL = Decimal(100)
@@ -51,7 +51,7 @@ def _may_edit_scope(session: Session, officer: Officer, scope_unit_id: int | Non
 
 
 def _open_round(session: Session, officer: Officer, campaign_code: str, round_code: str) -> Round:
-    rnd, _ = _round_for(session, officer, campaign_code, round_code, lock=True)
+    rnd, _ = round_for(session, officer, campaign_code, round_code, lock=True)
     if rnd.closed_at is not None:
         raise Conflict(f"{rnd.name} đã chốt, không sửa được cấu hình của đợt", field="round")
     return rnd
@@ -142,8 +142,8 @@ def _follow_counters(session: Session, tenant_id: int, rnd: Round) -> None:
     units = repo.units_by_ids(session, tenant_id, [u.unit_id for u in usages])
     for usage in usages:
         unit = units[usage.unit_id]
-        maximum = _max_of(
-            _rules_for(session, tenant_id, rnd, _level_of(session, tenant_id, rnd.campaign_id, unit), unit.id)
+        maximum = max_of(
+            rules_for(session, tenant_id, rnd, level_of(session, tenant_id, rnd.campaign_id, unit), unit.id)
         )
         if maximum is not None and usage.used > maximum + usage.extra:
             raise Conflict(

@@ -22,9 +22,7 @@ from tests.review.console.test_selection_browser import (  # noqa: F401  # fixtu
     DEVICES,
     _no_overflow,
     _sign_in,
-    browser,
     console,
-    shots,
 )
 from tests.review.workflow.factories import TLD
 from tests.support.stack import Server
@@ -35,11 +33,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 @pytest.mark.parametrize("device", ["phone", "desktop"])
 def test_complaint_configuration_national_accounts(
     device: str,
-    browser: Browser,  # noqa: F811  # the fixture imported above
+    browser: Browser,
     console: Server,  # noqa: F811
     scene: Scene,
     make_officer: MakeOfficer,
-    shots: Path,  # noqa: F811
+    shots: Path,
 ) -> None:
     code = scene.subs[0].tracking_code
     problems: list[str] = []

@@ -4,14 +4,12 @@ to a temporary folder, or to docs/screenshots/ with UPDATE_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from devstack.embedded import free_port
 from services.review.accounts.models import Role
@@ -19,37 +17,10 @@ from services.review.app import create_app
 from services.review.config import ReviewSettings
 from tests.review.accounts.conftest import PASSWORD
 from tests.review.console.conftest import MakeOfficer, MakeSubmission, MakeUnit, officer_at
+from tests.support.browser import DEVICES
 from tests.support.stack import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
-
-SHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-DEVICES: dict[str, dict[str, Any]] = {
-    "phone": {
-        "viewport": {"width": 390, "height": 844},
-        "is_mobile": True,
-        "has_touch": True,
-        "device_scale_factor": 2,
-    },
-    "desktop": {"viewport": {"width": 1280, "height": 800}},
-}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = SHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path_factory.mktemp("screenshots")
-    target.mkdir(parents=True, exist_ok=True)
-    return target
 
 
 @pytest.fixture

@@ -6,13 +6,11 @@ Screenshots go to a temporary folder, or to docs/screenshots/ with UPDATE_SCREEN
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from devstack.embedded import free_port
 from services.review.app import create_app
@@ -21,38 +19,12 @@ from shared.timeutil import now
 from tests.review.accounts.conftest import PASSWORD, Made
 from tests.review.console.selection_scene import Scene
 from tests.review.workflow.factories import KEY
+from tests.support.browser import DEVICES as DEVICES  # the admin pages' test takes it from here
 from tests.support.stack import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-SHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-DEVICES: dict[str, dict[str, Any]] = {
-    "phone": {
-        "viewport": {"width": 390, "height": 844},
-        "is_mobile": True,
-        "has_touch": True,
-        "device_scale_factor": 2,
-    },
-    "desktop": {"viewport": {"width": 1280, "height": 800}},
-}
 QUOTA_FULL = "Đơn vị đã giới thiệu đủ số lượng cho phép trong Đợt 1 – Tháng Công nhân năm 2021 (không quá 2 sáng kiến)"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = SHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path_factory.mktemp("screenshots")
-    target.mkdir(parents=True, exist_ok=True)
-    return target
 
 
 @pytest.fixture

@@ -1,0 +1,59 @@
+"""One headless Chromium for the whole test session (Debian's /usr/bin/chromium, driven by
+Playwright's sync API), shared by every browser test of the worker.
+
+Playwright's sync API runs its event loop in a greenlet of the main thread, so while one
+`sync_playwright()` is open a second one in the same process refuses to start ("using Playwright
+Sync API inside the asyncio loop"). Module-scoped browsers in several modules therefore failed
+as soon as a session-scoped one was still open on the same xdist worker; one session-scoped
+browser, here, is the only way they can share a worker."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+# The flags this closed network needs: without the background-networking ones Chromium keeps
+# trying hosts it cannot reach.
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEVICES: dict[str, dict[str, Any]] = {
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "is_mobile": True,
+        "has_touch": True,
+        "device_scale_factor": 2,
+    },
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every run takes the screenshots (to look at when a test fails); only
+    UPDATE_SCREENSHOTS=1 rewrites the committed ones, so a plain `make test` leaves git clean."""
+    target = SHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path_factory.mktemp("screenshots")
+    target.mkdir(parents=True, exist_ok=True)
+    return target
