@@ -14,12 +14,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Without Pango the rest still runs; only the dossiers' PDF would fail (hence the leading '-').
 run: $(STAMP)
+	-sh tools/apt-install.sh libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 	$(BIN)/python -m devstack run
 
-# Debian's Chromium for the browser tests (a test tool's own browser download cannot work here).
+# Debian's Chromium for the browser tests (a test tool's own browser download cannot work here),
+# and the text layout libraries WeasyPrint renders the dossiers' PDF with (reporting).
 system-packages:
-	sh tools/apt-install.sh chromium chromium-driver
+	sh tools/apt-install.sh chromium chromium-driver libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 
 test: $(STAMP) system-packages
 	$(BIN)/lint-imports

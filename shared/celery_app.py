@@ -19,9 +19,12 @@ from shared.logging import configure_logging
 
 def make_celery(service: str, settings: CommonSettings) -> Celery:
     app = Celery(service, broker=settings.redis_url, backend=settings.redis_url)
+    queue = settings.task_queue or service
+    routes = {f"{name}.*": {"queue": name} for name in ("reporting", "notify")}
+    routes[f"{service}.*"] = {"queue": queue}
     app.conf.update(
-        task_default_queue=service,
-        task_routes={f"{name}.*": {"queue": name} for name in ("reporting", "notify")},
+        task_default_queue=queue,
+        task_routes=routes,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
@@ -31,7 +34,11 @@ def make_celery(service: str, settings: CommonSettings) -> Celery:
         timezone=settings.timezone,
         enable_utc=True,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": 3600},
+        broker_transport_options={
+            "visibility_timeout": settings.task_visibility_timeout,
+            "unacked_restore_interval": settings.task_restore_interval,
+            "unacked_restore_throttle": 1,  # every sweep scans: one ZRANGE per interval
+        },
         worker_hijack_root_logger=False,
     )
 

@@ -68,7 +68,8 @@ def cmd_api(service: str, host: str, port: int | None, workers: int) -> None:
 
 def cmd_worker(service: str, concurrency: int) -> None:
     app = _load(f"services.{service}.tasks:celery")
-    app.worker_main(["worker", "-Q", service, "-c", str(concurrency), "-n", f"{service}@%h", "--loglevel", "INFO"])
+    queue = app.conf.task_default_queue  # the service's name unless TASK_QUEUE says otherwise
+    app.worker_main(["worker", "-Q", queue, "-c", str(concurrency), "-n", f"{service}@%h", "--loglevel", "INFO"])
 
 
 def cmd_beat(service: str) -> None:

@@ -89,6 +89,19 @@ class CommonSettings(BaseSettings):
     )
     pii_hash_key: SecretStr = Field(SecretStr(""), description="base64 key for the keyed hash (HMAC-SHA256)")
 
+    # Celery over Redis: a task not acknowledged this long after delivery (its worker killed)
+    # is delivered again. Long tasks must outlive it or be safe to meet a second copy.
+    task_visibility_timeout: int = Field(3600, ge=5)
+    # How often a worker looks for such tasks (kombu's default sweep is about every 100 s).
+    task_restore_interval: int = Field(10, ge=1)
+    # The queue of this service's tasks (its own name by default): environments sharing one
+    # Redis, or a test's private worker, keep theirs apart.
+    task_queue: str | None = None
+
+    # Tokens a service signs for another on behalf of an officer (shared/servicetoken.py). Unset,
+    # the key is derived from PII_HASH_KEY (domain-separated), so every environment has one.
+    service_token_secret: SecretStr | None = Field(None, description="key signing service-to-service tokens")
+
     timezone: str = "Asia/Ho_Chi_Minh"
 
     @field_validator("log_level")
@@ -114,6 +127,13 @@ class CommonSettings(BaseSettings):
     @property
     def ingest_runtime_database_url(self) -> str:
         return self.ingest_database_url or self._role_url(self.database_ingest_user, self.database_ingest_password)
+
+    def service_token_key(self) -> bytes:
+        from shared.servicetoken import derive_key
+
+        if self.service_token_secret is not None and self.service_token_secret.get_secret_value():
+            return derive_key(self.service_token_secret.get_secret_value().encode())
+        return derive_key(self.pii_keyring()[2])
 
     def pii_keyring(self) -> tuple[str, dict[str, bytes], bytes]:
         """(active key id, all keys by id, hash key), decoded and checked."""

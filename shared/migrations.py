@@ -17,6 +17,7 @@ from shared.config import CommonSettings, sqlalchemy_url
 # CLI in shared/ does not depend on any service (import-linter contract).
 SERVICE_MIGRATIONS: dict[str, str] = {
     "review": "services.review:migrations",
+    "reporting": "services.reporting:migrations",
 }
 
 

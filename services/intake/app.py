@@ -20,6 +20,7 @@ from services.intake.api import TrustedProxies, router
 from services.intake.config import IntakeSettings
 from services.intake.directory import Directory
 from services.intake.fastpath import SubmitFastPath
+from services.intake.leaderboard import Leaderboard
 from services.intake.portal import router as portal_router
 from services.intake.repository import StreamAppender
 from services.intake.service import IntakeService
@@ -52,9 +53,10 @@ async def refresh_directory(svc: IntakeService, client: aioredis.Redis) -> bool:
     return True
 
 
-async def _refresh_loop(svc: IntakeService, client: aioredis.Redis, every: float) -> None:
+async def _refresh_loop(svc: IntakeService, board: Leaderboard, client: aioredis.Redis, every: float) -> None:
     while True:
         await refresh_directory(svc, client)
+        await board.refresh(client)
         await asyncio.sleep(every if svc.directory else 0.5)
 
 
@@ -87,14 +89,17 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     appender = StreamAppender(redis, max_batch=settings.max_batch, max_in_flight=settings.batches_in_flight)
     svc = IntakeService(settings, PiiCipher.from_settings(settings), appender)
     review = httpx.AsyncClient(base_url=settings.review_url, timeout=3.0)
+    board = Leaderboard()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         appender.start()
         await refresh_directory(svc, redis)
+        await board.refresh(redis)
         if not await repository.is_durable(redis):
             log.warning("redis has appendonly off: queued submissions would not survive a Redis restart")
-        task = asyncio.get_running_loop().create_task(_refresh_loop(svc, redis, settings.directory_refresh_seconds))
+        refresh = _refresh_loop(svc, board, redis, settings.directory_refresh_seconds)
+        task = asyncio.get_running_loop().create_task(refresh)
         tune_gc()
         yield
         task.cancel()
@@ -119,6 +124,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.redis = redis
     app.state.intake = svc
+    app.state.leaderboard = board
     app.state.review = review
     app.state.trusted_proxies = TrustedProxies(
         [ipaddress.ip_network(p.strip(), strict=False) for p in settings.trusted_proxies.split(",") if p.strip()]

@@ -18,6 +18,7 @@ from redis.exceptions import NoScriptError, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared.contracts.directory import DIRECTORY_KEY, DIRECTORY_VERSION_KEY
+from shared.contracts.leaderboard import LEADERBOARD_KEY, LEADERBOARD_VERSION_KEY
 from shared.contracts.submissions import status_key
 from shared.redispack import pack
 
@@ -336,3 +337,15 @@ async def is_durable(client: aioredis.Redis) -> bool:
     except RedisError:
         return False
     return _text(cfg.get("appendonly", "no")) == "yes"
+
+
+async def leaderboard_version(client: aioredis.Redis) -> str | None:
+    v = await client.get(LEADERBOARD_VERSION_KEY)
+    return _text(v) if v is not None else None
+
+
+async def leaderboard_snapshot(client: aioredis.Redis) -> bytes | None:
+    v = await client.get(LEADERBOARD_KEY)
+    if v is None:
+        return None
+    return v.encode() if isinstance(v, str) else bytes(v)

@@ -12,9 +12,11 @@ from services.review.api import router
 from services.review.config import ReviewSettings
 from services.review.console.config_pages import router as config_router
 from services.review.console.dispute_pages import router as dispute_router
+from services.review.console.export_pages import router as export_router
 from services.review.console.national_pages import router as national_router
 from services.review.console.pages import router as console_router
 from services.review.console.selection_pages import router as selection_router
+from services.review.dossiers.pages import router as dossier_router
 from services.review.workflow.api import public as workflow_public
 from services.review.workflow.api import router as workflow_router
 from services.review.workflow.tracking import install_tracking_refresh
@@ -50,6 +52,8 @@ def create_app(settings: ReviewSettings | None = None) -> FastAPI:
     app.include_router(config_router)
     app.include_router(dispute_router)
     app.include_router(national_router)
+    app.include_router(export_router)
+    app.include_router(dossier_router)
     app.include_router(workflow_router)
     app.include_router(workflow_public)
     return app

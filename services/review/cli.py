@@ -6,7 +6,7 @@ import argparse
 
 import redis
 
-from services.review import deadletters, publisher
+from services.review import deadletters, leaderboard, publisher
 from services.review.accounts.demo import seed_demo_officers
 from services.review.config import ReviewSettings
 from services.review.console import fingerprints
@@ -33,7 +33,9 @@ def main(argv: list[str]) -> None:
     p.add_argument("--campaign", action="append", default=[], help="mã chương trình (mặc định: 75k-2021, 75k-demo)")
     p = sub.add_parser("fingerprints", help="tính dấu vân tay văn bản (MinHash) còn thiếu để phát hiện mô tả gần trùng")
     p.add_argument("--tenant", action="append", default=[], help="mã đơn vị (mặc định: mọi đơn vị)")
-    sub.add_parser("publish-directory", help="công bố danh mục đợt phát động và đơn vị lên Redis cho intake")
+    sub.add_parser(
+        "publish-directory", help="công bố danh mục đợt phát động, đơn vị và bảng xếp hạng lên Redis cho intake"
+    )
     p = sub.add_parser("dead-letters", help="xem và gửi lại các tin lỗi của luồng tiếp nhận")
     p.add_argument("--replay", metavar="ID", action="append", default=[], help="gửi lại tin lỗi ID (lặp lại được)")
     p.add_argument("--replay-all", action="store_true")
@@ -72,6 +74,8 @@ def main(argv: list[str]) -> None:
         if args.cmd == "publish-directory":
             changed = publisher.publish(client, publisher.build_snapshot(scope))
             log.info("directory published", changed=changed)
+            changed = leaderboard.publish(client, leaderboard.build_leaderboard(scope))
+            log.info("leaderboard published", changed=changed)
             return
         if args.cmd == "load-tree":
             for code in args.tree:

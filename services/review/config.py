@@ -25,6 +25,9 @@ class ReviewSettings(CommonSettings):
     confirmation_key: SecretStr | None = Field(None, description="key signing employer confirmation links")
     confirmation_ttl_hours: int = Field(168, ge=1, le=24 * 60, description="how long a confirmation link lives")
     public_url: str = Field("http://127.0.0.1:8001", description="review's address as people reach it (links)")
+    # Reporting renders the dossiers the console asks for (services/review/dossiers).
+    reporting_url: str = Field("http://127.0.0.1:8002", description="reporting's API, as review reaches it")
+    reporting_timeout_seconds: float = Field(10.0, gt=0)
 
     def confirmation_signing_key(self) -> bytes:
         from services.review.workflow.tokens import derive_key

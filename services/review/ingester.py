@@ -26,7 +26,7 @@ import redis
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 from redis.exceptions import NoScriptError
 
-from services.review import ingest_repository, publisher
+from services.review import ingest_repository, leaderboard, publisher
 from services.review.config import ReviewSettings
 from services.review.deadletters import park
 from services.review.ingest import Entry, Outcome, Resolver, commit_batch, parse
@@ -343,7 +343,7 @@ class Ingester:
 
         scope = tenant_scope(factory)
 
-        next_chores = 0.0
+        next_chores = next_board = 0.0
         while not self.stop.is_set():
             try:
                 if time.monotonic() >= next_chores:
@@ -355,6 +355,13 @@ class Ingester:
                     except Exception as exc:  # noqa: BLE001 - the directory can wait; ingesting cannot
                         log.warning("directory not published", error=type(exc).__name__)
                     next_chores = time.monotonic() + HEARTBEAT_TTL / 3
+                if time.monotonic() >= next_board:
+                    # The public leaderboard: counts per tenant, less often than the directory.
+                    try:
+                        leaderboard.publish(self.redis, leaderboard.build_leaderboard(scope))
+                    except Exception as exc:  # noqa: BLE001 - the leaderboard can wait; ingesting cannot
+                        log.warning("leaderboard not published", error=type(exc).__name__)
+                    next_board = time.monotonic() + leaderboard.LEADERBOARD_EVERY
                 self.step()
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 log.warning("redis unavailable", error=type(exc).__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -172,3 +172,24 @@ def submission_by_code(session: Session, tenant_id: int, tracking_code: str) -> 
         .where(Submission.tenant_id == tenant_id, Submission.tracking_code == tracking_code)
     ).first()
     return None if row is None else (row[0], row[1], row[2])
+
+
+# --- the public leaderboard (services/review/leaderboard.py) -----------------------------------
+
+
+def unit_links(session: Session, tenant_id: int, tree_id: int) -> list[tuple[int, int | None, str]]:
+    """(id, parent id, kind) of every unit of a tenant in one tree: what participation needs."""
+    rows = session.execute(
+        select(Unit.id, Unit.parent_id, Unit.kind).where(Unit.tenant_id == tenant_id, Unit.tree_id == tree_id)
+    )
+    return [(int(i), None if p is None else int(p), str(k)) for i, p, k in rows]
+
+
+def counts_by_campaign_unit(session: Session, tenant_id: int) -> dict[tuple[int, int], int]:
+    """Initiatives of a tenant per (campaign, unit submitted to): one GROUP BY over its rows."""
+    rows = session.execute(
+        select(Submission.campaign_id, Submission.unit_id, func.count())
+        .where(Submission.tenant_id == tenant_id)
+        .group_by(Submission.campaign_id, Submission.unit_id)
+    )
+    return {(int(c), int(u)): int(n) for c, u, n in rows}

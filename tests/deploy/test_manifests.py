@@ -270,7 +270,9 @@ def test_run_pairs_are_derived_from_the_cli() -> None:
 
 def test_workers_consume_the_queue_named_after_their_service() -> None:
     # KEDA's list scalers below rely on this: Celery's Redis queue is a list named after the queue.
-    assert re.search(r'"-Q",\s*service\b', CLI_SOURCE), "cli.cmd_worker no longer consumes the queue `<service>`"
+    assert re.search(r'"-Q",\s*queue\b', CLI_SOURCE), "cli.cmd_worker no longer consumes its app's default queue"
+    celery_source = (ROOT / "shared" / "celery_app.py").read_text(encoding="utf-8")
+    assert "queue = settings.task_queue or service" in celery_source, "a service's queue is no longer its name"
 
 
 def test_probe_routes_exist_in_the_app_shell() -> None:

@@ -5,11 +5,15 @@ from fastapi.testclient import TestClient
 from services.reporting.app import create_app
 from services.reporting.config import ReportingSettings
 from services.reporting.tasks import roundtrip
+from shared.config import CommonSettings
 from shared.storage import ensure_bucket, make_client
 
 
-def test_bucket_readiness_and_roundtrip(base_env: dict[str, str], s3_env: dict[str, str]) -> None:
-    s = ReportingSettings(**{k.lower(): v for k, v in {**base_env, **s3_env}.items()})
+def test_bucket_readiness_and_roundtrip(
+    base_env: dict[str, str], s3_env: dict[str, str], migrated: CommonSettings
+) -> None:
+    # A bucket of its own: the one the other reporting tests share is created by their fixture.
+    s = ReportingSettings(**{k.lower(): v for k, v in {**base_env, **s3_env, "S3_BUCKET": "sangkien-probe"}.items()})
     with TestClient(create_app(s)) as c:
         r = c.get("/readyz")
         assert r.status_code == 503 and r.json()["checks"]["s3"].startswith("lỗi")  # bucket not created yet

@@ -24,6 +24,8 @@ ACCOUNTS_API = "tests/review/accounts/test_api.py"
 ISOLATION = "tests/review/console/test_isolation.py"
 NATIONAL = "tests/review/console/test_national_decisions.py"
 INGEST = "tests/review/test_ingest.py"
+EXPORT = "tests/review/console/test_export.py"
+DOSSIERS = "tests/review/console/test_dossiers.py"
 
 # Where it names none: what it answers with instead.
 OWN_TENANT = "answers from the officer's own tenant only (row-level security); the test lists it as empty of ours"
@@ -106,6 +108,11 @@ CATALOGUE: dict[str, str] = {
     "GET /console/nhap-tu-excel": OWN_TENANT,
     "POST /console/nhap-tu-excel": ISOLATION,
     "GET /console/nhap-tu-excel/mau-nhap-sang-kien.xlsx": NO_TENANT,
+    "GET /console/xuat-du-lieu": EXPORT,  # ?don_vi= of another tenant: 404
+    "GET /console/xuat-du-lieu/sang-kien.xlsx": EXPORT,
+    "GET /console/xuat-du-lieu/sang-kien.csv": EXPORT,
+    "POST /console/xuat-du-lieu/sang-kien.xlsx": EXPORT,
+    "POST /console/xuat-du-lieu/sang-kien.csv": EXPORT,
     "GET /console/cau-hinh": OWN_TENANT,
     "POST /console/cau-hinh/thoi-han": CONFIG,
     "POST /console/cau-hinh/so-luong": CONFIG,
@@ -115,6 +122,8 @@ CATALOGUE: dict[str, str] = {
     "POST /console/can-bo/{officer_id}/khoa": OFFICER_PAGES,
     "POST /console/can-bo/{officer_id}/mo-khoa": OFFICER_PAGES,
     "POST /console/can-bo/{officer_id}/dat-lai-mat-khau": OFFICER_PAGES,
+    "GET /console/ho-so": DOSSIERS,
+    "POST /console/ho-so": DOSSIERS,
     "GET /console/toan-quoc": NATIONAL,
     "POST /console/toan-quoc/{source_tenant}/{source_submission}/quyet-dinh": NATIONAL,
 }

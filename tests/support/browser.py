@@ -1,11 +1,12 @@
-"""One headless Chromium for the whole test session (Debian's /usr/bin/chromium, driven by
-Playwright's sync API), shared by every browser test of the worker.
+"""Headless Chromium for the browser tests (Debian's /usr/bin/chromium, driven by Playwright's
+sync API): one per test module, closed when the module's last test is done.
 
-Playwright's sync API runs its event loop in a greenlet of the main thread, so while one
-`sync_playwright()` is open a second one in the same process refuses to start ("using Playwright
-Sync API inside the asyncio loop"). Module-scoped browsers in several modules therefore failed
-as soon as a session-scoped one was still open on the same xdist worker; one session-scoped
-browser, here, is the only way they can share a worker."""
+Playwright's sync API runs its event loop in a greenlet of the main thread and leaves it marked
+as the thread's running loop while it is open. So while a browser is open nothing else in the
+process can start a loop: a second `sync_playwright()` refuses ("using Playwright Sync API inside
+the asyncio loop"), and so does every `asyncio.run()` of another test on the same xdist worker.
+One browser per module, from this one fixture, keeps those lifetimes apart: pytest tears a
+module's fixtures down before the next module's tests run."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ DEVICES: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)

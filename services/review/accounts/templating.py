@@ -47,7 +47,7 @@ class NavItem:
 # its own: its officers see what the provinces nominated to it.
 NAV: list[NavItem] = [
     NavItem("sang-kien", "Hàng đợi sáng kiến", "/console/sang-kien", national=False),
-    NavItem("tien-do", "Tiến độ", "/console/tien-do", national=False),
+    NavItem("tien-do", "Tiến độ", "/console/tien-do"),  # the Tổng Liên đoàn's: the country's
     NavItem("de-cu", "Đề cử", "/console/de-cu", national=False),
     NavItem("toan-quoc", "Đề nghị toàn quốc", "/console/toan-quoc", national=True),
     NavItem("cau-hinh", "Cấu hình", "/console/cau-hinh", frozenset({Role.quan_tri}), national=False),

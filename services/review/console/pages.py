@@ -12,15 +12,20 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
+from services.review import leaderboard
 from services.review.accounts.deps import PageOfficer, PageSession
 from services.review.accounts.principal import Officer
 from services.review.accounts.templating import add_templates, render
 from services.review.console import importing, service
+from services.review.console.dashboard import charts
+from services.review.console.national_progress import national_progress
 from services.review.console.progress import progress
 from services.review.console.service import QueueFilters
 from services.review.console.xlsx import MAX_BYTES, UnreadableFile, template
-from shared.errors import DomainError
+from services.review.workflow.models import NATIONAL_TENANT_ID
+from shared.errors import DomainError, NotFound
 from shared.pii import PiiCipher
+from shared.timeutil import local, now
 
 add_templates(Path(__file__).parent / "templates")
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -104,6 +109,8 @@ def queue_page(
         title="Sáng kiến",
         p=page,
         page_query=page_query,
+        # The export page opens with the queue's filters (the page number is the queue's own).
+        export_query=urlencode({k: v for k, v in request.query_params.items() if k != "trang" and v}),
     )
 
 
@@ -188,6 +195,8 @@ def progress_page(
     don_vi: Annotated[str, Query(max_length=20)] = "",
     chuong_trinh: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
+    if officer.tenant_id == NATIONAL_TENANT_ID:
+        return _national_progress(request, officer, don_vi, chuong_trinh)
     unit_id = _int(don_vi)
     if don_vi.strip() and unit_id is None:
         unit_id = -1
@@ -195,4 +204,19 @@ def progress_page(
         p = progress(session, officer, unit_id=unit_id, campaign_code=chuong_trinh)
     except DomainError as exc:
         return _problem(request, officer, exc, back="/console/tien-do")
-    return render(request, "console/tien_do.html", officer=officer, current="tien-do", title="Tiến độ", p=p)
+    drawn = charts(p, local(now()).date())
+    return render(
+        request, "console/tien_do.html", officer=officer, current="tien-do", title="Tiến độ", p=p, charts=drawn
+    )
+
+
+def _national_progress(request: Request, officer: Officer, don_vi: str, chuong_trinh: str) -> Response:
+    """The Tổng Liên đoàn's view: the published leaderboard (its tenant has no province's rows)."""
+    if don_vi.strip():  # no unit of any province can be named from here
+        return _problem(request, officer, NotFound("Không tìm thấy đơn vị", field="unit_id"), back="/console/tien-do")
+    snapshot = leaderboard.read(request.app.state.redis_sync)
+    try:
+        n = national_progress(snapshot, chuong_trinh) if snapshot and snapshot.campaigns else None
+    except DomainError as exc:
+        return _problem(request, officer, exc, back="/console/tien-do")
+    return render(request, "console/tien_do_toan_quoc.html", officer=officer, current="tien-do", title="Tiến độ", n=n)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from services.review.accounts.principal import Officer
 from services.review.accounts.service import units_in_reach
 from services.review.console import repository as repo
 from services.review.models import UNIT_KIND_LABELS, Campaign, Unit, UnitKind
+from shared.contracts.leaderboard import NATIONAL_TARGET
 from shared.errors import NotFound
 
 GRASSROOTS_KINDS = frozenset({UnitKind.grassroots.value, UnitKind.grassroots_direct.value})
@@ -40,6 +41,7 @@ class Targets:
     )
     # (tenant code, unit code) → the unit's own minimum per CĐCS: Hà Quảng asks at least 1.
     unit_avg: dict[tuple[str, str], float] = field(default_factory=lambda: {("cao-bang", "H045"): 1.0})
+    national: int = NATIONAL_TARGET  # the campaign's name: “75 nghìn sáng kiến”, for the whole country
 
 
 TARGETS = Targets()
@@ -80,6 +82,10 @@ class Progress:
     leaf_fallback: bool  # the tree has no CĐCS under this unit: the lowest units count instead
     tenant_target: TenantTarget | None = None
     tenant_total: int | None = None
+    # The same initiatives by field, by group and by day (Asia/Ho_Chi_Minh): the charts.
+    by_field: dict[str, int] = field(default_factory=dict)
+    by_group: dict[str, int] = field(default_factory=dict)
+    by_day: dict[dt.date, int] = field(default_factory=dict)
 
     @property
     def tenant_pct(self) -> float | None:
@@ -118,6 +124,25 @@ def _tally(ids: Iterable[int], base: set[int], counts: dict[int, int], children:
     return _Tally(total, len(mine), part)
 
 
+def grassroots_taking_part(units: Iterable[tuple[int, int | None, str]], counts: Mapping[int, int]) -> tuple[int, int]:
+    """The CĐCS of a tree (``(id, parent id, kind)`` each) and how many of them took part: an
+    initiative submitted to the CĐCS or to a unit below it. Each counted unit marks its
+    ancestors once, so a tenant of thousands of units costs one walk up per counted unit."""
+    parent: dict[int, int | None] = {}
+    base: set[int] = set()
+    for uid, parent_id, kind in units:
+        parent[uid] = parent_id
+        if kind in GRASSROOTS_KINDS:
+            base.add(uid)
+    active: set[int] = set()
+    for uid, n in counts.items():
+        u: int | None = uid
+        while n and u is not None and u in parent and u not in active:
+            active.add(u)
+            u = parent[u]
+    return len(base), len(base & active)
+
+
 def progress(session: Session, officer: Officer, *, unit_id: int | None, campaign_code: str) -> Progress:
     reach = units_in_reach(session, officer)
     root_id = officer.unit_id if unit_id is None else unit_id
@@ -135,7 +160,9 @@ def progress(session: Session, officer: Officer, *, unit_id: int | None, campaig
         if u.parent_id is not None and u.parent_id in units:
             children[u.parent_id].append(u.id)
     subtree = _subtree(children, root_id)
-    counts = repo.counts_by_unit(session, officer.tenant_id, subtree, campaign.id) if campaign else {}
+    # One pass over the subtree's rows gives the table's counts and the charts' (GROUPING SETS).
+    found = repo.breakdown(session, officer.tenant_id, subtree, campaign.id) if campaign else None
+    counts = found.by_unit if found else {}
 
     base = {u for u in subtree if units[u].kind in GRASSROOTS_KINDS}
     leaf_fallback = not base
@@ -185,4 +212,7 @@ def progress(session: Session, officer: Officer, *, unit_id: int | None, campaig
         leaf_fallback=leaf_fallback,
         tenant_target=tenant_target,
         tenant_total=repo.tenant_total(session, officer.tenant_id, campaign.id) if tenant_target and campaign else None,
+        by_field=found.by_field if found else {},
+        by_group=found.by_group if found else {},
+        by_day=found.by_day if found else {},
     )

@@ -4,11 +4,12 @@ indexes; functions only flush."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, literal_column, or_, select, text
+from sqlalchemy import Date, and_, cast, func, literal_column, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, aliased
 
@@ -106,6 +107,40 @@ def queue_page(session: Session, tenant_id: int, q: QueueQuery, *, limit: int, o
 
 def queue_count(session: Session, tenant_id: int, q: QueueQuery) -> int:
     return int(session.scalar(select(func.count()).select_from(Submission).where(*_queue_where(tenant_id, q))) or 0)
+
+
+def export_rows(session: Session, tenant_id: int, q: QueueQuery) -> Sequence[Any]:
+    """Every row the queue would list for ``q``, oldest first, with the summary table's columns,
+    the phone still sealed, the keyed hash of the ID number (to count people, never to show)
+    and the workflow's trade-secret mark (its own unit alone sees such a row in full)."""
+    stmt = (
+        select(
+            Submission.tracking_code,
+            Submission.full_name,
+            Submission.birth_year,
+            Submission.position,
+            Submission.workplace,
+            Submission.phone_enc,
+            Submission.id_number_hash,
+            Submission.title,
+            Submission.applied_from,
+            Submission.description,
+            Submission.benefit,
+            Submission.awards,
+            Submission.field,
+            Submission.idea_group,
+            Submission.status,
+            Submission.submitted_at,
+            Unit.name.label("unit_name"),
+            Case.trade_secret,
+            Case.own_unit_id,
+        )
+        .join(Unit, and_(Unit.tenant_id == Submission.tenant_id, Unit.id == Submission.unit_id))
+        .outerjoin(Case, and_(Case.tenant_id == Submission.tenant_id, Case.submission_id == Submission.id))
+        .where(*_queue_where(tenant_id, q))
+        .order_by(Submission.submitted_at, Submission.id)
+    )
+    return session.execute(stmt).all()
 
 
 def submission_by_code(session: Session, tenant_id: int, tracking_code: str) -> Submission | None:
@@ -215,20 +250,46 @@ def tree_by_code(session: Session, code: str) -> OrgTree | None:
     return session.scalar(select(OrgTree).where(OrgTree.code == code))
 
 
-def counts_by_unit(session: Session, tenant_id: int, unit_ids: Collection[int], campaign_id: int) -> dict[int, int]:
-    """Initiatives per unit (the unit they were submitted to) in one campaign."""
+# The day a person in Vietnam says an initiative was sent. The zone is a literal, not a bound
+# parameter: the expression must read the same in SELECT and GROUP BY.
+_VN_DAY = cast(func.timezone(literal_column("'Asia/Ho_Chi_Minh'"), Submission.submitted_at), Date)
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    by_unit: dict[int, int]  # the unit each initiative was submitted to
+    by_field: dict[str, int]
+    by_group: dict[str, int]
+    by_day: dict[dt.date, int]  # Asia/Ho_Chi_Minh
+
+
+def breakdown(session: Session, tenant_id: int, unit_ids: Collection[int], campaign_id: int) -> Breakdown:
+    """Initiatives of one campaign submitted to these units, counted per unit, field, group and
+    day in one pass over the rows (GROUPING SETS: one index scan on (tenant, unit), one hash
+    aggregate; ~0.1 s for 100,000 rows). Each result row carries exactly one non-null key, the
+    set it belongs to (none of the four columns can be NULL in the table)."""
+    out = Breakdown({}, {}, {}, {})
     if not unit_ids:
-        return {}
+        return out
     stmt = (
-        select(Submission.unit_id, func.count())
+        select(Submission.unit_id, Submission.field, Submission.idea_group, _VN_DAY.label("day"), func.count())
         .where(
             Submission.tenant_id == tenant_id,
             Submission.unit_id.in_(list(unit_ids)),
             Submission.campaign_id == campaign_id,
         )
-        .group_by(Submission.unit_id)
+        .group_by(func.grouping_sets(Submission.unit_id, Submission.field, Submission.idea_group, _VN_DAY))
     )
-    return {int(u): int(n) for u, n in session.execute(stmt).all()}
+    for unit_id, field_, group, day, n in session.execute(stmt).all():
+        if unit_id is not None:
+            out.by_unit[int(unit_id)] = int(n)
+        elif field_ is not None:
+            out.by_field[field_] = int(n)
+        elif group is not None:
+            out.by_group[group] = int(n)
+        elif day is not None:
+            out.by_day[day] = int(n)
+    return out
 
 
 def tenant_total(session: Session, tenant_id: int, campaign_id: int) -> int:
