@@ -2,7 +2,7 @@
 
     python -m bench                      # everything (~8 minutes)
     python -m bench --quick              # shorter runs, smaller end-to-end and ingester runs
-    python -m bench --only throughput    # or e2e, ingest, render, dossiers (comma-separated)
+    python -m bench --only throughput    # or e2e, ingest, render, dossiers, reminders (comma-separated)
 
 Uses PostgreSQL at DATABASE_URL's server (database ``sangkien_bench``, dropped at the end) and
 Redis at REDIS_URL's server (db 9, emptied), or BENCH_DATABASE_URL / BENCH_REDIS_URL. Every run
@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import dossiers, e2e, ingest, render, report, throughput
+from bench import dossiers, e2e, ingest, reminders, render, report, throughput
 from bench.env import ROOT, BenchEnv
 from bench.load import start_api, write_destinations
 from shared.logging import configure_logging
@@ -39,7 +39,7 @@ def loadavg() -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0] if __doc__ else None)
     ap.add_argument("--quick", action="store_true", help="shorter runs; 20,000 and 50,000 submissions")
-    ap.add_argument("--only", default="throughput,e2e,ingest,dossiers,render", help="phases, comma-separated")
+    ap.add_argument("--only", default="throughput,e2e,ingest,dossiers,reminders,render", help="phases, comma-separated")
     ap.add_argument("--apps", default=",".join(throughput.APPS), help="servers of the throughput phase")
     ap.add_argument("--connections", default="16,64,256")
     ap.add_argument("--duration", type=float, help="seconds of each measured wrk run (default 8; quick 4)")
@@ -122,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
                 results = dossiers.run(env, logdir, quick=args.quick, say=say)
                 say(dossiers.table(results))
                 rep.loads.append(("after dossiers", loadavg()))
+            if "reminders" in phases:
+                say("\n== reminders: one deadline to every unit, notify worker (2 processes) to local SMTP ==")
+                sent = reminders.run(env, logdir, quick=args.quick, say=say)
+                say(reminders.table(sent))
+                rep.loads.append(("after reminders", loadavg()))
         finally:
             if not args.keep:
                 env.drop()

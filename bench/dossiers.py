@@ -11,15 +11,13 @@ what an officer's machine would do with a desktop tool.
 from __future__ import annotations
 
 import secrets
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.env import ROOT, BenchEnv
+from bench.env import BenchEnv, start_worker, stop
 from bench.render import dossier
 from devstack.embedded import Managed, free_port_with_grpc, start_seaweedfs
 from shared.contracts.dossier import RENDER_TASK, Dossier, DossierJobsIn
@@ -122,15 +120,7 @@ def run(env: BenchEnv, logdir: Path, *, quick: bool, say: Callable[[str], None])
             ensure_bucket(make_client(ReportingSettings(**{k.lower(): v for k, v in s3.items()})), "sangkien-bench")
             queue = f"bench-reporting-{secrets.token_hex(3)}"
             worker_env = {**env.env, **s3, "TASK_QUEUE": queue, "LOG_LEVEL": "WARNING"}
-            log = (logdir / "reporting-worker.log").open("ab")
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "shared.cli", "worker", "reporting", "--concurrency", "2"],
-                env=worker_env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            worker = start_worker("reporting", worker_env, logdir / "reporting-worker.log")
             try:
                 bench_env = _WithS3(env, s3)
                 warm = _ask(bench_env, queue, _dossiers(2, 2))  # both worker children load WeasyPrint
@@ -150,12 +140,7 @@ def run(env: BenchEnv, logdir: Path, *, quick: bool, say: Callable[[str], None])
                         f"({done}/{n} done), {baseline:.1f} s in one loop here (× {r.ratio:.2f})"
                     )
             finally:
-                worker.terminate()
-                try:
-                    worker.wait(20)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
-                log.close()
+                stop(worker)
         finally:
             managed.stop()
     return results

@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -190,3 +192,24 @@ def destinations() -> list[tuple[str, str, int]]:
         else:
             out.extend((code, u, 1) for u in subunits)
     return out
+
+
+def start_worker(service: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """A service's Celery worker as `make run` starts it (two processes), logging to ``log``."""
+    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(  # noqa: S603 - our interpreter, our module, a service name of ours
+            [sys.executable, "-m", "shared.cli", "worker", service, "--concurrency", "2"],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()

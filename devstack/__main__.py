@@ -153,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
             "PUBLIC_URL": os.environ.get("PUBLIC_URL", f"http://127.0.0.1:{ports['intake']}"),
             "REVIEW_URL": f"http://127.0.0.1:{ports['review']}",
             "REPORTING_URL": f"http://127.0.0.1:{ports['reporting']}",
+            "CONSOLE_URL": f"http://127.0.0.1:{ports['review']}",
             "ADMIN_TOKEN": sec["ADMIN_TOKEN"],
             # The console is served over plain http on this machine: a Secure cookie would never
             # come back. Production keeps the default (on) and refuses to start without it.

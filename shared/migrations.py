@@ -18,6 +18,7 @@ from shared.config import CommonSettings, sqlalchemy_url
 SERVICE_MIGRATIONS: dict[str, str] = {
     "review": "services.review:migrations",
     "reporting": "services.reporting:migrations",
+    "notify": "services.notify:migrations",
 }
 
 

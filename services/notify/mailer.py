@@ -1,4 +1,4 @@
-"""Sending one message by SMTP: STARTTLS and authentication when configured."""
+"""SMTP: one connection with STARTTLS and authentication where configured."""
 
 from __future__ import annotations
 
@@ -22,11 +22,20 @@ def build_message(settings: NotifySettings, *, to: str, subject: str, text: str,
     return msg
 
 
-def send(settings: NotifySettings, msg: EmailMessage) -> None:
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+def connect(settings: NotifySettings) -> smtplib.SMTP:
+    smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds)
+    try:
         if settings.smtp_starttls:
             smtp.starttls()
         if settings.smtp_user:
             password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
             smtp.login(settings.smtp_user, password)
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def send(settings: NotifySettings, msg: EmailMessage) -> None:
+    with connect(settings) as smtp:
         smtp.send_message(msg)

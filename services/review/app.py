@@ -17,6 +17,7 @@ from services.review.console.national_pages import router as national_router
 from services.review.console.pages import router as console_router
 from services.review.console.selection_pages import router as selection_router
 from services.review.dossiers.pages import router as dossier_router
+from services.review.internal_api import router as internal_router
 from services.review.workflow.api import public as workflow_public
 from services.review.workflow.api import router as workflow_router
 from services.review.workflow.tracking import install_tracking_refresh
@@ -56,4 +57,5 @@ def create_app(settings: ReviewSettings | None = None) -> FastAPI:
     app.include_router(dossier_router)
     app.include_router(workflow_router)
     app.include_router(workflow_public)
+    app.include_router(internal_router)
     return app

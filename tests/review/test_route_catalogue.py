@@ -26,6 +26,8 @@ NATIONAL = "tests/review/console/test_national_decisions.py"
 INGEST = "tests/review/test_ingest.py"
 EXPORT = "tests/review/console/test_export.py"
 DOSSIERS = "tests/review/console/test_dossiers.py"
+# Tenant-scoped by a service token, not an officer: another tenant's token lists none of ours.
+OBLIGATIONS = "tests/review/workflow/test_obligations.py"
 
 # Where it names none: what it answers with instead.
 OWN_TENANT = "answers from the officer's own tenant only (row-level security); the test lists it as empty of ours"
@@ -50,6 +52,7 @@ CATALOGUE: dict[str, str] = {
     "POST /api/v1/khieu-nai": DISPUTES,  # the public complaint form
     "GET /api/v1/xac-nhan/{token}": CROSS_TENANT,  # a token moved to another tenant is not ours
     "POST /api/v1/xac-nhan/{token}": CROSS_TENANT,
+    "GET /api/v1/internal/obligations": OBLIGATIONS,  # notify's service token; the tenant is the token's
     "GET /xac-nhan/{token}": CROSS_TENANT,
     "POST /xac-nhan/{token}": CROSS_TENANT,
     # Accounts API

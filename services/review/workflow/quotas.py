@@ -40,7 +40,7 @@ def max_of(rules: list[QuotaRule]) -> int | None:
     return min(maxes) if maxes else None
 
 
-def _min_of(rules: list[QuotaRule]) -> int | None:
+def min_of(rules: list[QuotaRule]) -> int | None:
     mins = [r.min_count for r in rules if r.min_count is not None]
     return max(mins) if mins else None
 
@@ -123,7 +123,7 @@ def override_quota(
 
 def _quota_row(unit: Unit, level: str, rules: list[QuotaRule], usage: QuotaUsage | None) -> QuotaRowOut:
     used, extra = (0, 0) if usage is None else (usage.used, usage.extra)
-    lo, hi = _min_of(rules), max_of(rules)
+    lo, hi = min_of(rules), max_of(rules)
     return QuotaRowOut(
         unit=unit.code,
         unit_name=unit.name,

@@ -1,0 +1,62 @@
+"""SQL of the reminders ledger. Every transaction runs under one tenant (row-level security)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from services.notify.models import Reminder, ReminderState
+
+
+def add(session: Session, values: dict[str, Any]) -> int | None:
+    """The new reminder's id, or None when the ledger has it already (the key of once)."""
+    stmt = (
+        insert(Reminder)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "deadline_id", "unit_code", "offset_code"])
+        .returning(Reminder.id)
+    )
+    return session.execute(stmt).scalar()
+
+
+def claim(session: Session, tenant_id: int, reminder_id: int) -> Reminder | None:
+    """Locked for this transaction; None when another worker holds it (it sends it now)."""
+    return session.scalar(
+        select(Reminder)
+        .where(Reminder.tenant_id == tenant_id, Reminder.id == reminder_id)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def stale_planned(session: Session, tenant_id: int, before: dt.datetime, limit: int = 5000) -> list[int]:
+    """Planned long ago and never sent: a task lost (a broker that restarted empty)."""
+    return list(
+        session.scalars(
+            select(Reminder.id)
+            .where(
+                Reminder.tenant_id == tenant_id,
+                Reminder.state == ReminderState.planned.value,
+                Reminder.created_at < before,
+            )
+            .order_by(Reminder.id)
+            .limit(limit)
+        )
+    )
+
+
+def mark(session: Session, tenant_id: int, reminder_id: int, **values: Any) -> None:
+    session.execute(
+        update(Reminder).where(Reminder.tenant_id == tenant_id, Reminder.id == reminder_id).values(**values)
+    )
+
+
+def of_tenant(session: Session, tenant_id: int, *, state: str | None = None, limit: int = 500) -> Sequence[Reminder]:
+    stmt = select(Reminder).where(Reminder.tenant_id == tenant_id)
+    if state:
+        stmt = stmt.where(Reminder.state == state)
+    return session.scalars(stmt.order_by(Reminder.created_at.desc(), Reminder.id.desc()).limit(limit)).all()
