@@ -154,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
             "REVIEW_URL": f"http://127.0.0.1:{ports['review']}",
             "REPORTING_URL": f"http://127.0.0.1:{ports['reporting']}",
             "CONSOLE_URL": f"http://127.0.0.1:{ports['review']}",
+            "NOTIFY_URL": f"http://127.0.0.1:{ports['notify']}",
             "ADMIN_TOKEN": sec["ADMIN_TOKEN"],
             # The console is served over plain http on this machine: a Secure cookie would never
             # come back. Production keeps the default (on) and refuses to start without it.

@@ -38,7 +38,15 @@ def postgres_check(engine: Engine) -> Check:
 
 def redis_check(client: aioredis.Redis) -> Check:
     async def run() -> None:
-        await client.ping()
+        # After Redis restarted, each idle connection of the pool is dead and fails once (the
+        # pool drops it): the probe asks again, on a fresh one, before saying Redis is away.
+        for attempt in range(3):
+            try:
+                await client.ping()
+                return
+            except (aioredis.ConnectionError, aioredis.TimeoutError):
+                if attempt == 2:
+                    raise
 
     return Check("redis", run)
 

@@ -1,15 +1,21 @@
-"""The dev inbox page: what the local SMTP server received, readable by a person."""
+"""Notify's HTTP API: the outbox (for review's console, with a service token naming the
+officer's tenant) and, in `make run`, the dev inbox page of the local SMTP server."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from services.notify import mailbox
+from services.notify import mailbox, outbox
 from services.notify.config import NotifySettings
+from shared.contracts.reminders import NOTIFY_AUDIENCE, SEND_TASK, OutboxOut, ReminderOut
+from shared.db import tenant_session
+from shared.errors import NotFound
+from shared.servicetoken import Claims, verify
 from shared.timeutil import local
 
 router = APIRouter()
@@ -19,6 +25,35 @@ _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
 def _settings(request: Request) -> NotifySettings:
     s: NotifySettings = request.app.state.settings
     return s
+
+
+def caller(request: Request) -> Claims:
+    given = request.headers.get("authorization", "")
+    token = given[7:] if given[:7].lower() == "bearer " else None
+    return verify(request.app.state.token_key, token, aud=NOTIFY_AUDIENCE)
+
+
+Caller = Annotated[Claims, Depends(caller)]
+
+
+@router.get("/api/v1/reminders", response_model=OutboxOut, tags=["thư nhắc"])
+def reminders(claims: Caller, request: Request, state: Annotated[str, Query(max_length=16)] = "") -> OutboxOut:
+    with tenant_session(request.app.state.sessions, claims.tenant_id) as s:
+        return outbox.outbox(s, claims.tenant_id, state)
+
+
+@router.get("/api/v1/reminders/{reminder_id}", response_model=ReminderOut, tags=["thư nhắc"])
+def reminder(reminder_id: int, claims: Caller, request: Request) -> ReminderOut:
+    with tenant_session(request.app.state.sessions, claims.tenant_id) as s:
+        return outbox.describe(outbox.one(s, claims.tenant_id, reminder_id), body=True)
+
+
+@router.post("/api/v1/reminders/{reminder_id}/resend", response_model=ReminderOut, tags=["thư nhắc"])
+def resend(reminder_id: int, claims: Caller, request: Request) -> ReminderOut:
+    with tenant_session(request.app.state.sessions, claims.tenant_id) as s:
+        answer = outbox.describe(outbox.resend(s, claims.tenant_id, reminder_id))
+    request.app.state.celery.send_task(SEND_TASK, args=[claims.tenant_id, [reminder_id]])  # committed above
+    return answer
 
 
 @router.get("/hop-thu", response_class=HTMLResponse)
@@ -38,8 +73,6 @@ def inbox(request: Request) -> HTMLResponse:
 def message(request: Request, message_id: str) -> HTMLResponse:
     s = _settings(request)
     if not s.dev_mailbox_dir:
-        from shared.errors import NotFound
-
         raise NotFound("Không tìm thấy thư")
     summary, text, _html = mailbox.read_message(s.dev_mailbox_dir, message_id)
     html = _env.get_template("inbox.html").render(

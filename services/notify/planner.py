@@ -19,7 +19,7 @@ from services.notify.models import ReminderState
 from services.notify.schedule import ESCALATION, current_offset, escalation_due, send_at
 from shared.contracts.obligations import DeadlineDue, ObligationsOut, UnitDue
 
-NO_ADDRESS = "Đơn vị chưa có địa chỉ email: cập nhật trong bàn làm việc cán bộ (Cán bộ → đơn vị)"
+NO_ADDRESS = "Đơn vị chưa có địa chỉ email: quản trị cập nhật tại bàn làm việc cán bộ, mục Đơn vị"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from services.notify import repository as repo
 from services.notify.config import NotifySettings
 from services.notify.review_client import ReviewClient, tenant_ids
 from shared.celery_app import make_celery
+from shared.contracts.reminders import SEND_TASK
 from shared.db import make_engine, make_sessionmaker, tenant_session
 from shared.timeutil import now
 
@@ -27,7 +28,6 @@ log = structlog.get_logger("notify.tasks")
 settings = NotifySettings()
 celery = make_celery("notify", settings)
 PLAN_TASK = "notify.plan"
-SEND_TASK = "notify.send_batch"
 PLAN_LOCK = "notify:plan:lock"
 STALE = dt.timedelta(minutes=5)
 celery.conf.beat_schedule = {

@@ -16,8 +16,10 @@ from services.review.console.export_pages import router as export_router
 from services.review.console.national_pages import router as national_router
 from services.review.console.pages import router as console_router
 from services.review.console.selection_pages import router as selection_router
+from services.review.console.unit_pages import router as unit_router
 from services.review.dossiers.pages import router as dossier_router
 from services.review.internal_api import router as internal_router
+from services.review.outbox.pages import router as outbox_router
 from services.review.workflow.api import public as workflow_public
 from services.review.workflow.api import router as workflow_router
 from services.review.workflow.tracking import install_tracking_refresh
@@ -54,8 +56,10 @@ def create_app(settings: ReviewSettings | None = None) -> FastAPI:
     app.include_router(dispute_router)
     app.include_router(national_router)
     app.include_router(export_router)
+    app.include_router(unit_router)
     app.include_router(dossier_router)
     app.include_router(workflow_router)
     app.include_router(workflow_public)
     app.include_router(internal_router)
+    app.include_router(outbox_router)
     return app

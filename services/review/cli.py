@@ -10,7 +10,7 @@ from services.review import deadletters, leaderboard, publisher
 from services.review.accounts.demo import seed_demo_officers
 from services.review.config import ReviewSettings
 from services.review.console import fingerprints
-from services.review.console.demo import seed_demo_console
+from services.review.console.demo import DEMO_EMAIL_DOMAIN, seed_demo_console
 from services.review.service import CAMPAIGN_2021, DEMO_CAMPAIGN, ensure_campaigns, load_tree
 from services.review.workflow.seed import seed_workflows
 from shared.db import TenantScope, make_engine, make_sessionmaker, tenant_scope
@@ -112,6 +112,10 @@ def _seed_demo(scope: TenantScope, settings: ReviewSettings) -> None:
         f"Dữ liệu mẫu của bàn làm việc: {report.units_created} CĐCS mẫu, "
         f"{report.submissions_created} sáng kiến mẫu tạo mới (chạy lại không tạo thêm)."
     )
+    if report.emails_set:
+        print(
+            f"  {report.emails_set} đơn vị chưa có địa chỉ email được gán địa chỉ mẫu <mã đơn vị>@{DEMO_EMAIL_DOMAIN}."
+        )
     if report.officers is not None:
         for a in report.officers.accounts:
             if a.unit_name in report.units:

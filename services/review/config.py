@@ -28,6 +28,8 @@ class ReviewSettings(CommonSettings):
     # Reporting renders the dossiers the console asks for (services/review/dossiers).
     reporting_url: str = Field("http://127.0.0.1:8002", description="reporting's API, as review reaches it")
     reporting_timeout_seconds: float = Field(10.0, gt=0)
+    # Notify keeps the reminders the console's outbox shows (services/review/outbox).
+    notify_url: str = Field("http://127.0.0.1:8003", description="notify's API, as review reaches it")
 
     def confirmation_signing_key(self) -> bytes:
         from services.review.workflow.tokens import derive_key

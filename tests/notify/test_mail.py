@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from services.notify import mailer
 from services.notify.app import create_app
 from services.notify.config import NotifySettings
+from shared.config import CommonSettings
 
 
 def _settings(base_env: dict[str, str], port: int, maildir: Path | None) -> NotifySettings:
@@ -15,7 +16,7 @@ def _settings(base_env: dict[str, str], port: int, maildir: Path | None) -> Noti
 
 
 def test_mail_reaches_the_local_server_and_its_inbox_page(
-    base_env: dict[str, str], smtp_server: tuple[int, Path]
+    base_env: dict[str, str], smtp_server: tuple[int, Path], migrated: CommonSettings
 ) -> None:
     port, maildir = smtp_server
     s = _settings(base_env, port, maildir)
@@ -33,7 +34,7 @@ def test_mail_reaches_the_local_server_and_its_inbox_page(
     assert len(new) == 1  # the real server received exactly one message
 
     with TestClient(create_app(s)) as c:
-        assert c.get("/readyz").json()["checks"] == {"redis": "ok", "smtp": "ok"}
+        assert c.get("/readyz").json()["checks"] == {"postgres": "ok", "redis": "ok", "smtp": "ok"}
         page = c.get("/hop-thu")
         assert page.status_code == 200
         assert "Nhắc hạn: còn 3 ngày &lt;script&gt;" in page.text and "<script>alert" not in page.text
@@ -44,7 +45,7 @@ def test_mail_reaches_the_local_server_and_its_inbox_page(
         assert c.get("/hop-thu/khong-co").status_code == 404
 
 
-def test_readyz_fails_without_smtp(base_env: dict[str, str]) -> None:
+def test_readyz_fails_without_smtp(base_env: dict[str, str], migrated: CommonSettings) -> None:
     from devstack.embedded import free_port
 
     s = _settings(base_env, free_port(), None)

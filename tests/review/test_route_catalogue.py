@@ -26,6 +26,8 @@ NATIONAL = "tests/review/console/test_national_decisions.py"
 INGEST = "tests/review/test_ingest.py"
 EXPORT = "tests/review/console/test_export.py"
 DOSSIERS = "tests/review/console/test_dossiers.py"
+OUTBOX = "tests/review/console/test_outbox_pages.py"
+UNIT_EMAILS = "tests/review/console/test_unit_emails.py"
 # Tenant-scoped by a service token, not an officer: another tenant's token lists none of ours.
 OBLIGATIONS = "tests/review/workflow/test_obligations.py"
 
@@ -125,6 +127,11 @@ CATALOGUE: dict[str, str] = {
     "POST /console/can-bo/{officer_id}/khoa": OFFICER_PAGES,
     "POST /console/can-bo/{officer_id}/mo-khoa": OFFICER_PAGES,
     "POST /console/can-bo/{officer_id}/dat-lai-mat-khau": OFFICER_PAGES,
+    "GET /console/don-vi": UNIT_EMAILS,  # ?don_vi= of another tenant: 404
+    "POST /console/don-vi/{unit_id}/email": UNIT_EMAILS,
+    "GET /console/thu-nhac": OUTBOX,
+    "GET /console/thu-nhac/{reminder_id}": OUTBOX,
+    "POST /console/thu-nhac/{reminder_id}/gui-lai": OUTBOX,
     "GET /console/ho-so": DOSSIERS,
     "POST /console/ho-so": DOSSIERS,
     "GET /console/toan-quoc": NATIONAL,

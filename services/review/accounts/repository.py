@@ -73,6 +73,11 @@ def subtree_unit_ids(session: Session, tenant_id: int, unit_id: int) -> list[int
     return [int(i) for i in session.scalars(_SUBTREE_SQL, {"tenant_id": tenant_id, "unit_id": unit_id})]
 
 
+def unit_names(session: Session, tenant_id: int, unit_ids: Iterable[int]) -> dict[str, str]:
+    rows = session.execute(select(Unit.code, Unit.name).where(Unit.tenant_id == tenant_id, Unit.id.in_(list(unit_ids))))
+    return {str(code): str(name) for code, name in rows}
+
+
 def unit_by_id(session: Session, tenant_id: int, unit_id: int) -> Unit | None:
     return session.get(Unit, (tenant_id, unit_id))
 

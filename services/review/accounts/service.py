@@ -135,6 +135,11 @@ def units_in_reach(session: Session, officer: Officer) -> frozenset[int]:
     return frozenset(repo.subtree_unit_ids(session, officer.tenant_id, officer.unit_id))
 
 
+def unit_names_in_reach(session: Session, officer: Officer) -> dict[str, str]:
+    """The same units by code (what other services' rows name a unit by), with their names."""
+    return repo.unit_names(session, officer.tenant_id, units_in_reach(session, officer))
+
+
 def ensure_unit_in_reach(session: Session, officer: Officer, unit_id: int) -> None:
     if unit_id not in units_in_reach(session, officer):
         raise NotFound(UNIT_NOT_FOUND, field="unit_id")

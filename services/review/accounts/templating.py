@@ -52,6 +52,9 @@ NAV: list[NavItem] = [
     NavItem("toan-quoc", "Đề nghị toàn quốc", "/console/toan-quoc", national=True),
     NavItem("cau-hinh", "Cấu hình", "/console/cau-hinh", frozenset({Role.quan_tri}), national=False),
     NavItem("can-bo", "Cán bộ", "/console/can-bo", frozenset({Role.quan_tri})),
+    NavItem("thu-nhac", "Thư nhắc hạn", "/console/thu-nhac", frozenset({Role.quan_tri}), national=False),
+    # The units' contact addresses (notify's reminders); the Tổng Liên đoàn has no tree below it.
+    NavItem("don-vi", "Đơn vị", "/console/don-vi", frozenset({Role.quan_tri}), national=False),
 ]
 
 CSS_PATH = _HERE / "static" / "console.css"

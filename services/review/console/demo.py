@@ -7,8 +7,10 @@ mẫu)”) under the district union the demo officers belong to, the demo office
 (through the accounts package's own seeder, which picks up a CĐCS once there is one), and about
 60 demo initiatives per tenant (``source = 'demo'``) in the open demo campaign, spread over the
 demo CĐCS, their district and a few other districts — a handful of them deliberately the same
-person or nearly the same text, so that the duplicate badges show. Idempotent (fixed codes and
-submission ids); refused in production.
+person or nearly the same text, so that the duplicate badges show. Every unit of the two tenants
+that has no contact address gets one, ``<code>@demo.congdoan.vn``, so that the reminders notify
+sends in `make run` reach the local SMTP server's inbox; an address already set (by hand, on
+/console/don-vi) is kept. Idempotent (fixed codes and submission ids); refused in production.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 from services.review.accounts import repository as accounts_repo
 from services.review.accounts.demo import DEMO_TENANTS, DEMO_TREE, DemoReport, seed_demo_officers
 from services.review.console import repository as repo
+from services.review.console import unit_repository
 from services.review.console.importing import identity_columns
 from services.review.console.service import signature_values
 from services.review.models import Unit, UnitKind
@@ -33,6 +36,7 @@ from shared.errors import Forbidden
 from shared.pii import PiiCipher
 
 PER_TENANT = 60
+DEMO_EMAIL_DOMAIN = "demo.congdoan.vn"  # every unit's demo mailbox: f"{code.lower()}@{DEMO_EMAIL_DOMAIN}"
 SUFFIX = " (dữ liệu mẫu)"
 # The provinces only: the Tổng Liên đoàn (in DEMO_TENANTS for its officers) holds no initiatives.
 PROVINCES = [d for d in DEMO_TENANTS if d.district is not None]
@@ -105,6 +109,7 @@ RESULTS = (
 class DemoConsoleReport:
     units_created: int = 0
     submissions_created: int = 0
+    emails_set: int = 0
     officers: DemoReport | None = None
     units: list[str] = field(default_factory=list)
 
@@ -179,6 +184,8 @@ def seed_demo_console(
             # Mostly the demo CĐCS; some straight to their district, some to other districts.
             pool = [u.id for u in grassroots] * 5 + [district.id] * 2 + [u.id for u in others]
             report.submissions_created += _seed_submissions(s, cipher, tenant.id, demo.code, campaign_id, pool, now=now)
+            # After the CĐCS above: they get their addresses in the same pass.
+            report.emails_set += unit_repository.fill_demo_emails(s, tenant.id, DEMO_EMAIL_DOMAIN)
     report.officers = seed_demo_officers(scope, environment=environment)
     return report
 

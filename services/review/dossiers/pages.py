@@ -14,12 +14,12 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.review.accounts.deps import PageOfficer, PageSession
+from services.review.accounts.service import unit_names_in_reach
 from services.review.accounts.templating import add_templates, render
 from services.review.console import board
 from services.review.console.pages import _cipher, _problem
 from services.review.dossiers import service
 from services.review.dossiers.client import ReportingClient
-from services.review.workflow import repository as wf_repo
 from shared.contracts.dossier import JobState
 from shared.errors import DomainError
 
@@ -74,10 +74,7 @@ def dossiers_page(
         b = board.board(session, officer, chuong_trinh or None, dot or None)
         jobs = []
         if b.round is not None:
-            reach = wf_repo.units_by_ids(
-                session, officer.tenant_id, wf_repo.subtree(session, officer.tenant_id, officer.unit_id)
-            )
-            codes = {u.code for u in reach.values()}
+            codes = unit_names_in_reach(session, officer)
             seen: set[str] = set()
             # Newest first: the latest dossier of each unit, then the earlier versions.
             for job in _client(request).jobs(officer, b.campaign_code, b.round.code):

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from services.review.console.demo import PER_TENANT, seed_demo_console
+from services.review.console.demo import DEMO_EMAIL_DOMAIN, PER_TENANT, seed_demo_console
 from shared.config import CommonSettings
 from shared.db import make_sessionmaker, tenant_scope, tenant_session
 from shared.errors import Forbidden
@@ -24,12 +24,16 @@ pytestmark = pytest.mark.xdist_group("console-demo")
 
 @pytest.fixture(autouse=True)
 def _remove_demo_data(app_engine: Engine, loaded_trees: CommonSettings) -> Iterator[None]:
-    """The seeder's CĐCS, officers and initiatives are taken away after each test: other tests
-    on this worker's database expect the tree as data/orgtree has it."""
+    """The seeder's CĐCS, officers, initiatives and units' addresses are taken away after each
+    test: other tests on this worker's database expect the tree as data/orgtree has it."""
     yield
     factory = make_sessionmaker(app_engine)
     for tenant in (THANH_HOA, CAO_BANG):
         with tenant_session(factory, tenant) as s:
+            s.execute(
+                text("UPDATE review.units SET email = NULL WHERE tenant_id = :t AND email LIKE :demo"),
+                {"t": tenant, "demo": f"%@{DEMO_EMAIL_DOMAIN}"},
+            )
             ids = list(s.scalars(text("SELECT id FROM review.units WHERE is_demo")))
             s.execute(text("DELETE FROM review.submissions WHERE source = 'demo'"))
         if ids:
@@ -55,6 +59,47 @@ def test_seeder_is_idempotent(app_engine: Engine, loaded_trees: CommonSettings, 
         assert n == PER_TENANT
         assert len(units) == 4 and all(u.name.endswith("(dữ liệu mẫu)") and u.kind == "grassroots" for u in units)
         assert people == 2  # the same person twice, for the duplicate badge
+
+
+def test_every_unit_without_an_address_gets_a_demo_one(
+    app_engine: Engine, loaded_trees: CommonSettings, cipher: PiiCipher
+) -> None:
+    """So that the reminders of `make run` reach the local inbox; an address set by hand stays."""
+    factory = make_sessionmaker(app_engine)
+    own = "van-phong@ldld-caobang.org.vn"
+    count = "SELECT count(*) FROM review.units WHERE tenant_id = :t"
+    with tenant_session(factory, CAO_BANG) as s:
+        s.execute(
+            text("UPDATE review.units SET email = :e WHERE tenant_id = :t AND code = 'H045'"), {"e": own, "t": CAO_BANG}
+        )
+        assert s.scalar(text(count + " AND email IS NULL"), {"t": CAO_BANG}) > 0  # the data has none
+    scope = tenant_scope(factory)
+    try:
+        first = seed_demo_console(scope, cipher, environment="dev", now=dt.datetime.now(dt.UTC))
+        second = seed_demo_console(scope, cipher, environment="dev", now=dt.datetime.now(dt.UTC))
+        assert second.emails_set == 0
+        filled = 0
+        for tenant in (THANH_HOA, CAO_BANG):
+            with tenant_session(factory, tenant) as s:
+                assert s.scalar(text(count + " AND email IS NULL"), {"t": tenant}) == 0
+                rows = s.execute(text("SELECT code, email FROM review.units WHERE tenant_id = :t"), {"t": tenant})
+                for code, email in rows:
+                    if email != own:
+                        assert email == f"{code.lower()}@demo.congdoan.vn", (code, email)
+                        filled += 1
+        assert first.emails_set == filled  # the demo CĐCS included, made in the same run
+        with tenant_session(factory, CAO_BANG) as s:
+            kept = s.scalars(
+                text("SELECT email FROM review.units WHERE tenant_id = :t AND code = 'H045'"), {"t": CAO_BANG}
+            )
+            assert set(kept) == {own}  # Hà Quảng's own address, kept
+            assert s.scalar(text(count + " AND email = 'demo-h045-01@demo.congdoan.vn'"), {"t": CAO_BANG}) == 1
+    finally:
+        with tenant_session(factory, CAO_BANG) as s:
+            s.execute(
+                text("UPDATE review.units SET email = NULL WHERE tenant_id = :t AND email = :e"),
+                {"t": CAO_BANG, "e": own},
+            )
 
 
 def test_refused_in_production(app_engine: Engine, loaded_trees: CommonSettings, cipher: PiiCipher) -> None:
