@@ -41,8 +41,7 @@ class ReminderRun:
 
 
 def _obligations(n: int) -> object:
-    from shared.contracts.obligations import DeadlineDue, ObligationsOut, UnitDue
-    from shared.timeutil import end_of_day
+    from shared.contracts.obligations import ObligationsOut, UnitDue
 
     units = [
         UnitDue(
@@ -60,23 +59,10 @@ def _obligations(n: int) -> object:
         )
         for i in range(n)
     ]
-    due = end_of_day(dt.date(2021, 4, 16))
-    return ObligationsOut(
-        tenant_id=THANH_HOA,
-        deadlines=[
-            DeadlineDue(
-                deadline_id=int(time.time()),
-                campaign_code="75k-2021",
-                campaign_name="75 nghìn sáng kiến, vượt khó, phát triển",
-                round_code="dot-1",
-                round_name="Đợt 1 – Tháng Công nhân năm 2021",
-                level_code="tinh",
-                level_name="Liên đoàn Lao động tỉnh",
-                due_at=due,
-                units=units,
-            )
-        ],
-    )
+    from services.notify.messages import SAMPLE_DEADLINE  # Thanh Hóa's round 1 of 2021
+
+    deadline = SAMPLE_DEADLINE.model_copy(update={"deadline_id": int(time.time()), "units": units})
+    return ObligationsOut(tenant_id=THANH_HOA, deadlines=[deadline])
 
 
 def _baseline(port: int, n: int, sample: EmailMessage) -> float:

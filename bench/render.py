@@ -3,13 +3,18 @@
 template alone: what the PDF costs beyond it is WeasyPrint's layout and drawing).
 
 Every measurement runs in a child process of its own (``python -m bench.render --child …``):
-its peak resident memory is the child's ru_maxrss from wait4, which counts WeasyPrint's C side
-(Pango, HarfBuzz, fontconfig) that tracemalloc does not see. The child builds the dossier,
-renders a one-row dossier to warm up (templates compiled, fonts loaded: a Celery worker is
-long-lived), then times ``repeat`` renders and reports the best, with its CPU time (the wall
-clock of a shared two-core machine is noisy). The dossiers are made up, their summaries of 150
-to 1,000 characters evenly spread; last, 1,000 rows whose summaries all have the portal's
-maximum of 1,000 characters.
+its peak resident memory is its ru_maxrss, which counts WeasyPrint's C side (Pango, HarfBuzz,
+fontconfig) that tracemalloc does not see. The child builds the dossier, renders a one-row
+dossier to warm up (templates compiled, fonts loaded: a Celery worker is long-lived), then times
+``repeat`` calls of the real render_pdf and reports the best by the wall clock, which is what
+the target is about: a big table is rendered in parts, in processes of render_pdf's own
+(services/reporting/render/split.py), whose start is in the time. Its CPU time is reported
+beside it, the parts' processes' included, and their peak memory added to the render's (the
+parts run at the same time): an upper bound, which counts the pages they share (the
+interpreter, Pango, the fonts) once per process; so the sum of their proportional set sizes
+(PSS), sampled together five times a second, is reported too. The dossiers are made up, their summaries of 150 to 1,000
+characters evenly spread; last, 1,000 rows whose summaries all have the portal's maximum of
+1,000 characters.
 
     python -m bench --only render          # or: python -m bench.render [--quick]
 """
@@ -22,6 +27,7 @@ import io
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import time
@@ -102,26 +108,42 @@ def dossier(n: int, seed: int = 2021, *, full: bool = False) -> Dossier:
 
 def _child(fmt: str, n: int, repeat: int, full: bool) -> None:
     from services.reporting import render
+    from services.reporting.render import split
+    from services.reporting.render.pdf import SPLIT_ROWS
 
-    fn: Callable[[Dossier], object] = {
+    renderers: dict[str, Callable[[Dossier], object]] = {
         "html": render.render_html,
         "pdf": render.render_pdf,
         "docx": render.render_docx,
-    }[fmt]
+    }
+    fn = renderers[fmt]
     fn(dossier(1, seed=1))  # warm-up
     d = dossier(n, full=full)
     times, cpu, size, pages = [], [], 0, 0
     for _ in range(repeat):
-        t, c = time.perf_counter(), time.process_time()
+        t, c = time.perf_counter(), _cpu()
         out = fn(d)
         times.append(time.perf_counter() - t)
-        cpu.append(time.process_time() - c)
+        cpu.append(_cpu() - c)
         size = len(out) if isinstance(out, bytes) else len(str(out).encode())
         if isinstance(out, bytes) and fmt == "pdf":
             pages = _pages(out)
         del out
     best = times.index(min(times))
-    print(json.dumps({"seconds": times[best], "cpu": cpu[best], "runs": times, "bytes": size, "pages": pages}))
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The biggest of the part processes (a render has one at a time on two cores, up to three
+    # on four, all alike): reaped by render_pdf, so counted among this process's children.
+    parts = split.part_count(n, SPLIT_ROWS, None) if fmt == "pdf" else 1
+    parts_rss = (parts - 1) * resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    result = {"seconds": times[best], "cpu": cpu[best], "runs": times, "bytes": size, "pages": pages}
+    print(json.dumps({**result, "parts": parts, "rss_mb": rss, "parts_rss_mb": parts_rss}))
+
+
+def _cpu() -> float:
+    """CPU time of this process and of its reaped children: the parts of a PDF rendered in
+    processes of their own, which process_time() alone would leave out."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def _pages(pdf: bytes) -> int:
@@ -139,23 +161,45 @@ class Measure:
     n: int
     full: bool
     seconds: float  # wall clock, best run
-    cpu: float  # CPU time of that run: what the noise of a shared machine does not inflate
+    cpu: float  # CPU time of that run, its part processes' included
     runs: list[float]
     bytes: int
     pages: int
-    max_rss_mb: float
+    parts: int  # processes the PDF was rendered in
+    max_rss_mb: float  # the render's process and its part processes, which run at the same time
+    max_pss_mb: float | None  # their PSS added up, sampled (None where /proc has no smaps_rollup)
 
 
 def measure(fmt: str, n: int, repeat: int, *, full: bool = False) -> Measure:
     argv = [sys.executable, "-m", "bench.render", "--child", fmt, str(n), str(repeat), "full" if full else "mixed"]
+    pss: float | None = None
     with subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) as p:  # noqa: S603 - our own module
-        _, status, usage = os.wait4(p.pid, 0)
+        while p.poll() is None:
+            now = _tree_pss_mb(p.pid)
+            pss = now if pss is None or now is None else max(pss, now)
+            time.sleep(0.2)
         out = p.stdout.read() if p.stdout else ""
-        p.returncode = os.waitstatus_to_exitcode(status)  # wait4 reaped it: tell Popen
     if p.returncode != 0:
         raise RuntimeError(f"bench.render child {fmt} {n} failed with {p.returncode}")
     r = json.loads(out.strip().splitlines()[-1])
-    return Measure(fmt, n, full, r["seconds"], r["cpu"], r["runs"], r["bytes"], r["pages"], usage.ru_maxrss / 1024)
+    rss = r["rss_mb"] + r["parts_rss_mb"]
+    return Measure(fmt, n, full, r["seconds"], r["cpu"], r["runs"], r["bytes"], r["pages"], r["parts"], rss, pss)
+
+
+def _tree_pss_mb(pid: int) -> float | None:
+    """The PSS of a process and its descendants, added up (Linux), in MB."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("Pss:")) / 1024
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo += [int(c) for c in f.read().split()]
+        except (OSError, StopIteration):  # gone meanwhile, or no such file here
+            if p == pid:
+                return None
+    return total
 
 
 def run(*, quick: bool = False, say: Callable[[str], None] = print) -> list[Measure]:
@@ -171,7 +215,8 @@ def run(*, quick: bool = False, say: Callable[[str], None] = print) -> list[Meas
         say(
             f"  {n:>5,} rows{' (full)' if full else ''} {fmt:<4}: {m.seconds:7.3f} s, CPU {m.cpu:.3f} s "
             f"(runs {', '.join(f'{t:.3f}' for t in m.runs)}), {m.bytes / 1024:,.0f} KiB"
-            f"{f', {m.pages} pages' if m.pages else ''}, peak RSS {m.max_rss_mb:,.0f} MB"
+            f"{f', {m.pages} pages' if m.pages else ''}{f', in {m.parts} processes' if m.parts > 1 else ''}, "
+            f"peak RSS {m.max_rss_mb:,.0f} MB{f' (PSS {m.max_pss_mb:,.0f})' if m.max_pss_mb else ''}"
         )
     say("\n" + table(results))
     return results
@@ -180,17 +225,19 @@ def run(*, quick: bool = False, say: Callable[[str], None] = print) -> list[Meas
 def table(results: list[Measure]) -> str:
     by = {(m.fmt, m.n, m.full): m for m in results}
     lines = [
-        "| rows | summaries | render_html (baseline) | PDF | × html | DOCX | × html | PDF pages "
-        "| peak RSS html · PDF · DOCX (MB) |",
+        "| rows | summaries | render_html (baseline) | PDF (wall; CPU of all its processes) | × html | DOCX | × html "
+        "| PDF pages | peak RSS html · PDF · DOCX (MB) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for n, full in sorted({(m.n, m.full) for m in results}):
         h, p, d = by[("html", n, full)], by[("pdf", n, full)], by[("docx", n, full)]
         lines.append(
             f"| {n:,} | {'all 1,000 chars' if full else '150–1,000 chars'} | {h.seconds * 1000:,.1f} ms "
-            f"| {p.seconds:.2f} s (CPU {p.cpu:.2f}) | {p.seconds / h.seconds:,.0f} "
+            f"| {p.seconds:.2f} s (CPU {p.cpu:.2f}{f', {p.parts} processes' if p.parts > 1 else ''}) "
+            f"| {p.seconds / h.seconds:,.0f} "
             f"| {d.seconds:.2f} s (CPU {d.cpu:.2f}) | {d.seconds / h.seconds:,.0f} | {p.pages} "
-            f"| {h.max_rss_mb:,.0f} · {p.max_rss_mb:,.0f} · {d.max_rss_mb:,.0f} |"
+            f"| {h.max_rss_mb:,.0f} · {p.max_rss_mb:,.0f}{f' (PSS {p.max_pss_mb:,.0f})' if p.max_pss_mb else ''} "
+            f"· {d.max_rss_mb:,.0f} |"
         )
     lines.append("")
     for fmt, limit in TARGETS.items():  # the targets are for 1,000 rows: none in a quick run
@@ -200,7 +247,11 @@ def table(results: list[Measure]) -> str:
             lines.append(f"- 1,000-row {fmt.upper()} ({kind}) < {limit:.0f} s: {m.seconds:.2f} s, {ok}")
     peak = max(m.max_rss_mb for m in results)
     verdict = "met" if peak < MEMORY_TARGET_MB else "NOT met"
-    lines.append(f"- peak memory < {MEMORY_TARGET_MB} MB: {peak:,.0f} MB, {verdict}")
+    lines.append(f"- peak memory < {MEMORY_TARGET_MB} MB: {peak:,.0f} MB (RSS peaks added up), {verdict}")
+    if all(m.max_pss_mb is not None for m in results):
+        pss = max(m.max_pss_mb or 0.0 for m in results)
+        verdict = "met" if pss < MEMORY_TARGET_MB else "NOT met"
+        lines.append(f"- peak memory < {MEMORY_TARGET_MB} MB: {pss:,.0f} MB (PSS of the processes together), {verdict}")
     return "\n".join(lines)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from shared.errors import Conflict, NotFound, ServiceUnavailable
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from shared.servicetoken import issue
 
 
@@ -66,6 +66,15 @@ class ServiceClient:
             raise NotFound(self.not_found)
         if r.status_code == 409:
             raise Conflict(str(r.json().get("message", self.away)))
+        if r.status_code in (403, 422):
+            # The called service's own Vietnamese refusal (a role, a field) reaches the person as is.
+            try:
+                body = r.json()
+            except ValueError:
+                body = {}
+            if r.status_code == 403:
+                raise Forbidden(str(body.get("message", self.away)))
+            raise InvalidInput(str(body.get("message", self.away)), field=body.get("field"))
         if r.status_code >= 400:
             raise ServiceUnavailable(self.away, retry_after=10)
         return r

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.notify.api import router
 from services.notify.config import NotifySettings
+from services.notify.templates_api import router as templates_router
 from shared.celery_app import make_celery
 from shared.db import make_engine, make_sessionmaker
 from shared.health import postgres_check, redis_check, smtp_check
@@ -42,4 +43,5 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
     # The API only sends tasks (by name); the worker process owns services/notify/tasks.py.
     app.state.celery = make_celery("notify", settings)
     app.include_router(router)
+    app.include_router(templates_router)
     return app

@@ -14,6 +14,9 @@ class NotifySettings(CommonSettings):
     )
     mailbox_web_url: str | None = Field(None, description="Mailpit's inbox, when compose runs one")
     smtp_timeout_seconds: float = Field(30.0, gt=0)
+    # The CA that signed the mail server's certificate when it is not a public one (a
+    # province's own relay): STARTTLS verifies the server against it.
+    smtp_ca_file: str | None = None
 
     # Where the deadlines come from (review's internal API) and where the links in the emails go.
     review_url: str = Field("http://127.0.0.1:8001", description="review's API, as notify reaches it")

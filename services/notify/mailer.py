@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -25,8 +26,12 @@ def build_message(settings: NotifySettings, *, to: str, subject: str, text: str,
 def connect(settings: NotifySettings) -> smtplib.SMTP:
     smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds)
     try:
-        if settings.smtp_starttls:
-            smtp.starttls()
+        smtp.ehlo()
+        # STARTTLS when configured, and whenever the server offers it: the password and the
+        # units' addresses never cross in clear to a server that could protect them.
+        if settings.smtp_starttls or smtp.has_extn("starttls"):
+            smtp.starttls(context=ssl.create_default_context(cafile=settings.smtp_ca_file))
+            smtp.ehlo()
         if settings.smtp_user:
             password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
             smtp.login(settings.smtp_user, password)

@@ -47,3 +47,18 @@ class Reminder(Base):
     message_id: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MailTemplate(Base):
+    """A tenant's own wording of one reminder ("nhac_han" or "qua_han"); absent, the shipped
+    files in templates/mail are used."""
+
+    __tablename__ = "templates"
+
+    tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    subject: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[int] = mapped_column(BigInteger)  # the officer's id (review's), never a name
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

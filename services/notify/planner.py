@@ -60,9 +60,25 @@ def _values(
     }
 
 
-def plan(session: Session, obligations: ObligationsOut, now: dt.datetime, policy: Policy) -> list[int]:
-    """The ids of the reminders this run added (only those with an address are to send)."""
+def tenant_templates(session: Session, tenant_id: int) -> messages.Templates:
+    """The tenant's edited wording by name; a name missing here renders the shipped default."""
+    return {
+        n: messages.Draft(t.subject, t.body_text, t.body_html) for n, t in repo.templates(session, tenant_id).items()
+    }
+
+
+def plan(
+    session: Session,
+    obligations: ObligationsOut,
+    now: dt.datetime,
+    policy: Policy,
+    templates: messages.Templates | None = None,
+) -> list[int]:
+    """The ids of the reminders this run added (only those with an address are to send).
+    ``templates``: the tenant's, read once here unless the caller has them already."""
     tenant = obligations.tenant_id
+    if templates is None:
+        templates = tenant_templates(session, tenant)
     added: list[int] = []
     for d in obligations.deadlines:
         owing = [u for u in d.units if not u.fulfilled]
@@ -70,7 +86,7 @@ def plan(session: Session, obligations: ObligationsOut, now: dt.datetime, policy
         if offset is not None:
             at = send_at(d.due_at, offset, policy.morning)
             for u in owing:
-                msg = messages.reminder(d, u, offset, policy.console_url)
+                msg = messages.reminder(d, u, offset, policy.console_url, templates.get("nhac_han"))
                 new = repo.add(session, _values(tenant, d, u.unit_code, offset, "nhac-han", u.email, msg, at, now))
                 if new is not None and u.email:
                     added.append(new)
@@ -81,7 +97,8 @@ def plan(session: Session, obligations: ObligationsOut, now: dt.datetime, policy
                     by_parent[u.parent_code].append(u)
             for parent, units in sorted(by_parent.items()):
                 first = units[0]
-                msg = messages.escalation(d, first.parent_name or parent, units, policy.console_url)
+                name = first.parent_name or parent
+                msg = messages.escalation(d, name, units, policy.console_url, templates.get("qua_han"))
                 values = _values(tenant, d, parent, ESCALATION, ESCALATION, first.parent_email, msg, d.due_at, now)
                 new = repo.add(session, values)
                 if new is not None and first.parent_email:

@@ -6,11 +6,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from services.notify.models import Reminder, ReminderState
+from services.notify.models import MailTemplate, Reminder, ReminderState
 
 
 def add(session: Session, values: dict[str, Any]) -> int | None:
@@ -60,3 +60,19 @@ def of_tenant(session: Session, tenant_id: int, *, state: str | None = None, lim
     if state:
         stmt = stmt.where(Reminder.state == state)
     return session.scalars(stmt.order_by(Reminder.created_at.desc(), Reminder.id.desc()).limit(limit)).all()
+
+
+def templates(session: Session, tenant_id: int) -> dict[str, MailTemplate]:
+    """The tenant's edited templates by name (none edited: empty, the defaults apply)."""
+    rows = session.scalars(select(MailTemplate).where(MailTemplate.tenant_id == tenant_id))
+    return {t.name: t for t in rows}
+
+
+def save_template(session: Session, tenant_id: int, name: str, values: dict[str, Any]) -> None:
+    stmt = insert(MailTemplate).values(tenant_id=tenant_id, name=name, updated_at=func.now(), **values)
+    stmt = stmt.on_conflict_do_update(index_elements=["tenant_id", "name"], set_={**values, "updated_at": func.now()})
+    session.execute(stmt)
+
+
+def delete_template(session: Session, tenant_id: int, name: str) -> None:
+    session.execute(delete(MailTemplate).where(MailTemplate.tenant_id == tenant_id, MailTemplate.name == name))

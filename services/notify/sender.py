@@ -80,9 +80,14 @@ def send_batch(
                     out.held.append(reminder_id)
                     continue
                 r.attempts += 1
-                try:
-                    if smtp is None:
+                if smtp is None:
+                    try:
                         smtp = connect()
+                    except (smtplib.SMTPException, OSError) as exc:
+                        # Refused at the door (TLS, a wrong password, the server away) is about
+                        # the configuration or the server, never about this address: retry.
+                        raise TemporaryFailure(type(exc).__name__) from exc
+                try:
                     smtp.send_message(build(r, sender))
                 except smtplib.SMTPException as exc:
                     reason = _permanent(exc)

@@ -21,7 +21,7 @@ from services.review.schemas import (
 from services.review.tracking import lookup
 
 router = APIRouter(prefix="/api/v1")
-SessionDep = Annotated[Session, Depends(public_session)]
+SessionDep = Annotated[Session, Depends(public_session, scope="function")]  # commit before the answer
 
 
 @router.get("/tenants", response_model=list[TenantOut])

@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from devstack.embedded import free_port
 from devstack.smtp import MaildirHandler
 from services.notify.config import NotifySettings
+from services.notify.messages import SAMPLE_DEADLINE
 from shared.config import CommonSettings
-from shared.contracts.obligations import DeadlineDue, ObligationsOut, UnitDue
+from shared.contracts.obligations import ObligationsOut, UnitDue
 from shared.db import make_sessionmaker
 from shared.timeutil import end_of_day
 
@@ -100,16 +101,9 @@ def obligations(units: list[UnitDue], *, due: dt.datetime = DUE, deadline_id: in
     return ObligationsOut(
         tenant_id=THANH_HOA,
         deadlines=[
-            DeadlineDue(
-                deadline_id=deadline_id or secrets.randbelow(10**9),
-                campaign_code="75k-2021",
-                campaign_name="75 nghìn sáng kiến, vượt khó, phát triển",
-                round_code="dot-1",
-                round_name="Đợt 1 – Tháng Công nhân năm 2021",
-                level_code="tinh",
-                level_name="Liên đoàn Lao động tỉnh",
-                due_at=due,
-                units=units,
+            # Thanh Hóa's round 1 of 2021, as notify's own sample has it.
+            SAMPLE_DEADLINE.model_copy(
+                update={"deadline_id": deadline_id or secrets.randbelow(10**9), "due_at": due, "units": units}
             )
         ],
     )

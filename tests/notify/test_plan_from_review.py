@@ -94,3 +94,38 @@ def test_plan_from_review_then_again(
     out = sender.send_batch(sessions, THANH_HOA, first[THANH_HOA], lambda: mailer.connect(s), s.smtp_from)
     assert len(out.sent) == len(addressed)
     assert sorted(m["To"] for m in received(smtp[1])) == sorted(f"{c.lower()}@ldld.example.vn" for c in addressed)
+
+
+def test_a_second_beat_plans_nothing(
+    review_server: Server,
+    redis_url: str,
+    notify_settings: NotifySettings,
+    sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two `notify.plan` runs in the same minute (a second beat started by mistake): the second
+    finds the planner's lock in Redis and does not call review at all."""
+    import redis
+
+    from services.notify import tasks
+
+    calls: list[int] = []
+    client = ReviewClient(review_server.url, notify_settings.service_token_key())
+    real = client.obligations
+
+    def counted(tenant_id: int, *window: dt.datetime) -> object:
+        calls.append(tenant_id)
+        return real(tenant_id, *window)
+
+    monkeypatch.setattr(client, "obligations", counted)
+    r = redis.Redis.from_url(redis_url)
+    r.delete(tasks.PLAN_LOCK)
+    monkeypatch.setattr(tasks, "resources", lambda: Resources(sessions, r, client))
+    monkeypatch.setattr(tasks, "settings", notify_settings)
+    try:
+        tasks.plan_reminders.run()
+        first = len(calls)
+        assert first > 0 and r.ttl(tasks.PLAN_LOCK) > 0
+        assert tasks.plan_reminders.run() == 0 and len(calls) == first
+    finally:
+        r.delete(tasks.PLAN_LOCK)

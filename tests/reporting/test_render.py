@@ -4,11 +4,16 @@ from the files themselves (pypdf, python-docx), and how they are laid out. Pure:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
+import multiprocessing
 import os
+import signal
 import subprocess
 import sys
+import time
 import unicodedata
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +24,8 @@ from docx.oxml.ns import qn
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
-from services.reporting.render import content, fonts, render_docx, render_html, render_pdf
+from services.reporting.render import content, fonts, render_docx, render_html, render_pdf, split
+from services.reporting.render import pdf as pdf_module
 from shared.contracts.dossier import Dossier, DossierRow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,6 +163,17 @@ def hundred() -> Dossier:
     return dossier(many_rows(100))
 
 
+@pytest.fixture(scope="module")
+def hundred_pdf(hundred: Dossier) -> bytes:
+    return render_pdf(hundred)
+
+
+@pytest.fixture(scope="module")
+def hundred_in_parts(hundred: Dossier) -> bytes:
+    """The same, its table rendered in two parts (the threshold lowered: 100 rows are below it)."""
+    return render_pdf(hundred, split_rows=10, parts=2)
+
+
 def shown_fields(d: Dossier) -> list[str]:
     """Every value the dossier must print, each as the documents print it (NFC)."""
     out = [d.unit_name.upper(), (d.superior_name or "").upper(), d.recipient_name, d.signer_name or "", d.place]
@@ -287,6 +304,10 @@ def test_fonts_are_the_shipped_faces_and_cover_vietnamese(rich_pdf: bytes) -> No
         "SangKien-Serif-Italic",
         "SangKien-Serif-Bold-Italic",
     }
+    assert_shipped_subsets(embedded)
+
+
+def assert_shipped_subsets(embedded: dict[str, TTFont]) -> None:
     shipped = {str(TTFont(f.path)["name"].getDebugName(6)): f.path for f in fonts.FACES}
     for program in embedded.values():
         ps_name = str(program["name"].getDebugName(6))
@@ -301,15 +322,28 @@ def test_fonts_are_the_shipped_faces_and_cover_vietnamese(rich_pdf: bytes) -> No
 
 
 def embedded_fonts(pdf: bytes) -> dict[str, TTFont]:
+    """Every font program by its name, those of the pages and of their forms (a table rendered
+    in parts has its page numbers in forms); a name given to two different programs fails."""
     out: dict[str, TTFont] = {}
-    for page in PdfReader(io.BytesIO(pdf)).pages:
-        for ref in page["/Resources"].get("/Font", {}).values():
+    data_of: dict[str, bytes] = {}
+
+    def visit(resources: Any) -> None:
+        for ref in resources.get("/Font", {}).values():
             font = ref.get_object()
             for desc in font.get("/DescendantFonts", [font]):
                 descriptor = desc.get_object().get("/FontDescriptor")
                 assert descriptor is not None, "a font without an embedded program"
                 data = descriptor.get_object()["/FontFile2"].get_object().get_data()
-                out[str(font["/BaseFont"]).lstrip("/")] = TTFont(io.BytesIO(data))
+                name = str(font["/BaseFont"]).lstrip("/")
+                assert data_of.setdefault(name, data) == data, f"two subsets named {name}"
+                out[name] = TTFont(io.BytesIO(data))
+        for ref in resources.get("/XObject", {}).values():
+            xobject = ref.get_object()
+            if xobject.get("/Subtype") == "/Form":
+                visit(xobject["/Resources"].get_object())
+
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        visit(page["/Resources"])
     return out
 
 
@@ -330,10 +364,11 @@ def test_the_pdf_does_not_need_the_machines_fonts(tmp_path: Path) -> None:
     assert all(ch in text for ch in VI_LOWER + VI_UPPER)
 
 
-def test_table_pages_are_landscape_with_the_header_on_each(hundred: Dossier) -> None:
-    pdf = render_pdf(hundred)
-    reader = PdfReader(io.BytesIO(pdf))
-    pages = pdf_pages(pdf)
+@pytest.mark.parametrize("pdf", ["hundred_pdf", "hundred_in_parts"])
+def test_table_pages_are_landscape_with_the_header_on_each(pdf: str, request: pytest.FixtureRequest) -> None:
+    data: bytes = request.getfixturevalue(pdf)
+    reader = PdfReader(io.BytesIO(data))
+    pages = pdf_pages(data)
     first_table = next(i for i, t in enumerate(pages) if content.TABLE_TITLE in t)
     assert first_table >= 1 and len(pages) - first_table >= 3, "100 rows should take several pages"
     for i, page in enumerate(reader.pages):
@@ -342,9 +377,18 @@ def test_table_pages_are_landscape_with_the_header_on_each(hundred: Dossier) -> 
             assert h > w and round(w) == 595, f"page {i + 1} of the Tờ trình is not A4 portrait"
         else:
             assert w > h and round(w) == 842, f"page {i + 1} of the table is not A4 landscape"
-            assert all(squash(x) in squash(pages[i]) for x in TABLE_HEADERS), f"no header row on page {i + 1}"
+            if not signature_only(pages[i]):
+                assert all(squash(x) in squash(pages[i]) for x in TABLE_HEADERS), f"no header row on page {i + 1}"
     flat = squash("".join(pages))
     assert all(squash(f"Nguyễn Văn Số {i}") in flat for i in range(1, 101))
+    # Numbered from the second page on, at the top, each page with its own number.
+    assert [n for n, _ in page_numbers(data)] == [str(i) for i in range(2, len(pages) + 1)]
+
+
+def signature_only(page: str) -> bool:
+    """A page that holds nothing but the signature under the table (which a table ending low on
+    its page pushes to a page of its own, without the header row)."""
+    return squash(page).startswith(squash(content.SIGN_ON_BEHALF))
 
 
 def test_docx_table_section_is_landscape_and_its_header_repeats(hundred: Dossier) -> None:
@@ -426,3 +470,276 @@ def test_control_characters_are_dropped_before_xml() -> None:
     c = content.build(dossier([row]))
     assert c.rows[0].cells[0].lines == ("Hà Văn Long",) and c.rows[0].cells[1].lines == ("Tên có", "ký tự lạ")
     assert "Hà Văn Long" in docx_text(render_docx(dossier([row])))
+
+
+# A table rendered in parts (services/reporting/render/split.py, merge.py): the threshold is
+# lowered so that tables of tens of rows are split, which is quick; the cut falls where it
+# would for a big table (the cost model's balance), so every part spans pages.
+
+TOP_MARGIN_PT = content.PORTRAIT["top"] * content.PT_PER_MM  # the landscape pages' is the same
+
+
+def varied_rows(n: int) -> list[DossierRow]:
+    """Rows of one to seven sentences (some rows run onto the next page), a trade secret now and
+    then (italics), one row of the 1,000-character description."""
+    sentence = "Sáng kiến thay sổ giấy bằng bảng tính dùng chung, mỗi tổ tự cập nhật số liệu hằng ngày. "
+    return [
+        DossierRow(
+            tracking_code=f"SK-{i}",
+            full_name=f"Trần Thị Số {i}",
+            birth_year=1970 + i % 30,
+            position="Tổ trưởng" if i % 2 else None,
+            workplace="Công ty cổ phần Xi măng Bỉm Sơn",
+            title=f"Cải tiến quy trình số {i}",
+            applied_from="Tháng 3/2021",
+            summary=long_description() if i == 5 else sentence * (1 + i * 5 % 7),
+            benefit="Tiết kiệm 10 triệu đồng mỗi năm",
+            awards="Lao động tiên tiến năm 2020" if i % 3 else None,
+            trade_secret=i % 11 == 4,
+        )
+        for i in range(1, n + 1)
+    ]
+
+
+@pytest.fixture(scope="module")
+def varied() -> Dossier:
+    return dossier(varied_rows(45))
+
+
+@pytest.fixture(scope="module")
+def varied_pdf(varied: Dossier) -> bytes:
+    return render_pdf(varied)
+
+
+@pytest.fixture(scope="module")
+def varied_in_3(varied: Dossier) -> bytes:
+    return render_pdf(varied, split_rows=10, parts=3)
+
+
+@functools.cache
+def runs_of(pdf: bytes) -> tuple[list[tuple[str, float, float, str]], ...]:
+    """``_runs`` of every page (read once: pypdf takes its time)."""
+    return tuple(_runs(pdf, i) for i in range(len(PdfReader(io.BytesIO(pdf)).pages)))
+
+
+@functools.cache
+def texts_of(pdf: bytes) -> tuple[str, ...]:
+    return tuple(pdf_pages(pdf))
+
+
+def page_numbers(pdf: bytes) -> list[tuple[str, tuple[float, float, str]]]:
+    """Each page's number as printed (text, and x, y and face without the subset tag)."""
+    out = []
+    for runs in runs_of(pdf):
+        top = [r for r in runs if r[2] < TOP_MARGIN_PT]
+        assert len(top) <= 1, f"more than a number at the top: {top}"
+        out += [(t, (round(x, 2), round(y, 2), font.split("+", 1)[1])) for t, x, y, font in top]
+    return out
+
+
+def numbers_in_the_tt_column(pdf: bytes) -> list[str]:
+    left = content.LANDSCAPE["left"] * content.PT_PER_MM
+    width = (content.LANDSCAPE["width"] - content.LANDSCAPE["left"] - content.LANDSCAPE["right"]) * content.PT_PER_MM
+    tt = left + width * content.COLUMN_WIDTHS[0] / 100
+    return [t for runs in runs_of(pdf)[1:] for t, x, y, _ in runs if x < tt and y > TOP_MARGIN_PT and t.isdigit()]
+
+
+def words_of_the_content(pdf: bytes, d: Dossier) -> Counter[str]:
+    """The PDF's words less what depends on where its pages break: each table page's header
+    row and each page's number (which must be there)."""
+    header = Counter(" ".join(content.build(d).headers).split())
+    pages = texts_of(pdf)
+    first_table = next(i for i, t in enumerate(pages) if content.TABLE_TITLE in t)
+    total: Counter[str] = Counter()
+    for i, text in enumerate(pages):
+        words = Counter(nfc(text).split())
+        if i:
+            assert text.split()[-1] == str(i + 1), f"page {i + 1} ends with {text.split()[-1]!r}"
+            words[str(i + 1)] -= 1
+        if i >= first_table and not signature_only(text):
+            assert header <= words, f"no header row on page {i + 1}"
+            words -= header
+        total += words
+    return total
+
+
+@pytest.mark.parametrize(("rows", "parts"), [("hundred", 2), ("varied", 3)])
+def test_a_table_in_parts_reads_as_in_one_piece(rows: str, parts: int, request: pytest.FixtureRequest) -> None:
+    d: Dossier = request.getfixturevalue(rows)
+    whole = render_pdf(d) if rows == "varied" else request.getfixturevalue("hundred_pdf")
+    split_up = (
+        render_pdf(d, split_rows=10, parts=parts) if rows == "varied" else request.getfixturevalue("hundred_in_parts")
+    )
+    # Every word as often, but for the page furniture, and the rows in their order.
+    assert words_of_the_content(split_up, d) == words_of_the_content(whole, d)
+    assert (
+        numbers_in_the_tt_column(split_up)
+        == numbers_in_the_tt_column(whole)
+        == [str(i) for i in range(1, len(d.rows) + 1)]
+    )
+    # Up to the page where the first part ends, the pages are the very same.
+    last_of_first = str(len(split.plan(content.build(d).rows, parts)[0]))
+    boundary = next(i for i, runs in enumerate(runs_of(split_up)) if i and last_of_first in [r[0] for r in runs])
+    assert boundary >= 2 and texts_of(split_up)[:boundary] == texts_of(whole)[:boundary]
+    # The pages after it may break elsewhere, by a page at most for each part that follows.
+    assert abs(len(texts_of(split_up)) - len(texts_of(whole))) <= parts - 1
+    # The document's title, language and bookmarks are the first part's: the dossier's.
+    ours, theirs = PdfReader(io.BytesIO(split_up)), PdfReader(io.BytesIO(whole))
+    assert ours.metadata == theirs.metadata and ours.metadata is not None and ours.metadata.title
+    assert str(ours.root_object["/Lang"]) == str(theirs.root_object["/Lang"]) == "vi"
+    assert bookmarks(ours) == bookmarks(theirs) == ["TỜ TRÌNH", content.TABLE_TITLE]
+
+
+def bookmarks(reader: PdfReader) -> list[str]:
+    def flat(items: Any) -> list[str]:
+        return [t for o in items for t in (flat(o) if isinstance(o, list) else [str(o["/Title"])])]
+
+    return flat(reader.outline)
+
+
+def test_stamped_page_numbers_sit_where_one_piece_has_them(hundred_pdf: bytes, hundred_in_parts: bytes) -> None:
+    whole, split_up = dict(page_numbers(hundred_pdf)), dict(page_numbers(hundred_in_parts))
+    common = whole.keys() & split_up.keys()
+    assert len(common) == min(len(whole), len(split_up)) > 10
+    assert {n: split_up[n] for n in common} == {n: whole[n] for n in common}  # same place, same face
+
+
+def test_a_table_in_parts_embeds_only_the_shipped_faces_each_subset_named_once(hundred_in_parts: bytes) -> None:
+    embedded = embedded_fonts(hundred_in_parts)  # fails on a name given to two subsets
+    assert {name.split("+", 1)[1] for name in embedded} <= {
+        f"SangKien-Serif{s}" for s in ("", "-Bold", "-Italic", "-Bold-Italic")
+    }
+    assert len(embedded) > 4  # each part its own subsets, and the page numbers theirs
+    assert_shipped_subsets(embedded)
+
+
+def test_only_a_big_table_is_split_and_its_parts_take_about_as_long() -> None:
+    assert split.part_count(199, 200, None) == 1 and split.part_count(100, 200, 4) == 1
+    assert split.part_count(1000, 200, 3) == 3 and split.part_count(3, 1, 8) == 3 and split.part_count(500, 200, 1) == 1
+    assert 1 <= split.part_count(1000, 200, None) <= 4
+    for rows in (content.build(dossier(varied_rows(n))).rows for n in (1000, 40)):
+        for n in (2, 3, 4):
+            parts = split.plan(rows, n)
+            assert [r for p in parts for r in p] == list(rows) and all(parts)  # every row once, in order
+            first, *others = map(split.lines, parts)
+            # The first part, rendered in the calling process, is bigger by a child's start (or
+            # half an even share, for a small table), less what numbering and joining the
+            # others costs it; to a row or so.
+            start = min(split.START_LINES, split.lines(rows) / n / 2)
+            for other in others:
+                assert first + split.STAMP_SHARE * sum(others) == pytest.approx(start + other, abs=60)
+
+
+def started_children(monkeypatch: pytest.MonkeyPatch) -> list[subprocess.Popen[bytes]]:
+    procs: list[subprocess.Popen[bytes]] = []
+    popen = subprocess.Popen
+
+    def record(*args: Any, **kw: Any) -> subprocess.Popen[bytes]:
+        procs.append(popen(*args, **kw))
+        return procs[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", record)  # the module split.py starts its children with
+    return procs
+
+
+def test_a_part_that_fails_fails_the_render(monkeypatch: pytest.MonkeyPatch) -> None:
+    procs = started_children(monkeypatch)
+    monkeypatch.setattr(split, "PART_MODULE", "services.reporting.render.no_such_part")
+    with pytest.raises(split.PartFailed, match=r"part 2 failed \(exit status 1\).*No module named"):
+        render_pdf(dossier(many_rows(30)), split_rows=10, parts=2)
+    assert len(procs) == 1 and procs[0].returncode == 1
+
+
+def test_a_part_past_its_time_is_killed_and_fails_the_render(monkeypatch: pytest.MonkeyPatch) -> None:
+    procs = started_children(monkeypatch)
+    with pytest.raises(split.PartFailed, match=r"part 2 (still running after 0.2 s|failed \(killed by signal 14\))"):
+        render_pdf(dossier(many_rows(30)), split_rows=10, parts=2, timeout=0.2)
+    # Killed by this process at the deadline or, had it been slower, by its own alarm: gone.
+    assert len(procs) == 1 and procs[0].returncode in (-signal.SIGKILL, -signal.SIGALRM)
+
+
+def test_when_the_first_part_fails_the_others_are_killed(monkeypatch: pytest.MonkeyPatch) -> None:
+    procs = started_children(monkeypatch)
+
+    def broken(html: str) -> bytes:
+        raise RuntimeError("the first part broke")
+
+    monkeypatch.setattr(pdf_module, "write_pdf", broken)
+    with pytest.raises(RuntimeError, match="the first part broke"):
+        render_pdf(dossier(many_rows(30)), split_rows=10, parts=3)
+    assert len(procs) == 2 and all(p.returncode == -signal.SIGKILL for p in procs)  # not waited for
+
+
+def _parts_of(pid: int) -> list[int]:
+    """The processes rendering parts for the process ``pid`` (not whatever else it may start)."""
+    out = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):  # gone meanwhile
+            continue
+        if ppid == pid and split.PART_MODULE.encode() in argv:
+            out.append(int(proc.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_a_part_does_not_outlive_its_parent() -> None:
+    """The process rendering the first part is killed outright (as Celery kills a worker child
+    at its hard time limit): its child dies with it instead of rendering on, orphaned."""
+    script = (
+        "import tests.reporting.test_render as t; from services.reporting.render import render_pdf; "
+        "render_pdf(t.dossier(t.many_rows(1500)), split_rows=10, parts=2)"
+    )
+    with subprocess.Popen([sys.executable, "-c", script], cwd=ROOT) as parent:
+        deadline = time.monotonic() + 60
+        while not (kids := _parts_of(parent.pid)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(kids) == 1, "the render started no part"
+        time.sleep(2.5)  # the child past its imports, rendering (its part takes seconds more)
+        assert _alive(kids[0])
+        parent.kill()
+    deadline = time.monotonic() + 3
+    while _alive(kids[0]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(kids[0])
+
+
+def render_in_a_daemon(out: Any) -> None:
+    """Run in a daemonic multiprocessing child, as a Celery prefork worker child is."""
+    try:
+        assert multiprocessing.current_process().daemon
+        try:
+            multiprocessing.Process(target=print).start()
+            refused = ""
+        except AssertionError as exc:  # what multiprocessing (and a process pool) meets there
+            refused = str(exc)
+        pdf = render_pdf(dossier(many_rows(30)), split_rows=10, parts=2)
+        out.put((refused, pdf))
+    except BaseException as exc:
+        out.put((repr(exc), b""))
+        raise
+
+
+def test_a_table_in_parts_renders_in_a_daemonic_process() -> None:
+    ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing of pytest's threads
+    queue = ctx.Queue()
+    child = ctx.Process(target=render_in_a_daemon, args=(queue,), daemon=True)
+    child.start()
+    try:
+        refused, pdf = queue.get(timeout=180)
+    finally:
+        child.join(60)
+    assert child.exitcode == 0, refused
+    assert "daemonic processes are not allowed to have children" in refused
+    assert words_of_the_content(pdf, dossier(many_rows(30))) == words_of_the_content(
+        render_pdf(dossier(many_rows(30))), dossier(many_rows(30))
+    )

@@ -28,6 +28,7 @@ EXPORT = "tests/review/console/test_export.py"
 DOSSIERS = "tests/review/console/test_dossiers.py"
 OUTBOX = "tests/review/console/test_outbox_pages.py"
 UNIT_EMAILS = "tests/review/console/test_unit_emails.py"
+MAIL_TEMPLATES = "tests/review/console/test_mail_templates.py"
 # Tenant-scoped by a service token, not an officer: another tenant's token lists none of ours.
 OBLIGATIONS = "tests/review/workflow/test_obligations.py"
 
@@ -132,6 +133,10 @@ CATALOGUE: dict[str, str] = {
     "GET /console/thu-nhac": OUTBOX,
     "GET /console/thu-nhac/{reminder_id}": OUTBOX,
     "POST /console/thu-nhac/{reminder_id}/gui-lai": OUTBOX,
+    "GET /console/mau-thu-nhac": MAIL_TEMPLATES,  # the officer's tenant's wording only
+    "POST /console/mau-thu-nhac/{name}/xem-truoc": MAIL_TEMPLATES,
+    "POST /console/mau-thu-nhac/{name}/luu": MAIL_TEMPLATES,
+    "POST /console/mau-thu-nhac/{name}/mac-dinh": MAIL_TEMPLATES,
     "GET /console/ho-so": DOSSIERS,
     "POST /console/ho-so": DOSSIERS,
     "GET /console/toan-quoc": NATIONAL,

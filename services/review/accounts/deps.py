@@ -151,7 +151,10 @@ def officer_session(request: Request, officer: CurrentOfficer) -> Iterator[Sessi
         yield s
 
 
-OfficerSession = Annotated[Session, Depends(officer_session)]
+# scope="function": the commit happens before the response leaves. With FastAPI's default
+# ("request") it ran after the response was sent, so a 303 could be followed before the change
+# was committed (the next page showed the old state), and a failed commit came after a success.
+OfficerSession = Annotated[Session, Depends(officer_session, scope="function")]
 
 
 def page_session(request: Request, officer: PageOfficer) -> Iterator[Session]:
@@ -160,7 +163,7 @@ def page_session(request: Request, officer: PageOfficer) -> Iterator[Session]:
         yield s
 
 
-PageSession = Annotated[Session, Depends(page_session)]
+PageSession = Annotated[Session, Depends(page_session, scope="function")]
 
 
 def require_role(*roles: Role) -> Callable[[Officer], Officer]:

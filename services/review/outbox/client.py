@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.review.accounts.principal import Officer
 from services.review.dossiers.client import acting
+from shared.contracts.mailtemplates import PreviewOut, TemplateIn, TemplateOut, TemplatesOut
 from shared.contracts.reminders import NOTIFY_AUDIENCE, OutboxOut, ReminderOut
 from shared.serviceclient import ServiceClient
 
@@ -27,3 +28,19 @@ class NotifyClient:
     def resend(self, officer: Officer, reminder_id: int) -> ReminderOut:
         r = self.http.call(acting(officer), "POST", f"/api/v1/reminders/{reminder_id}/resend")
         return ReminderOut.model_validate_json(r.content)
+
+    def templates(self, officer: Officer) -> TemplatesOut:
+        r = self.http.call(acting(officer), "GET", "/api/v1/templates")
+        return TemplatesOut.model_validate_json(r.content)
+
+    def save_template(self, officer: Officer, name: str, draft: TemplateIn) -> TemplateOut:
+        r = self.http.call(acting(officer), "PUT", f"/api/v1/templates/{name}", json=draft.model_dump())
+        return TemplateOut.model_validate_json(r.content)
+
+    def reset_template(self, officer: Officer, name: str) -> TemplateOut:
+        r = self.http.call(acting(officer), "DELETE", f"/api/v1/templates/{name}")
+        return TemplateOut.model_validate_json(r.content)
+
+    def preview_template(self, officer: Officer, name: str, draft: TemplateIn) -> PreviewOut:
+        r = self.http.call(acting(officer), "POST", f"/api/v1/templates/{name}/preview", json=draft.model_dump())
+        return PreviewOut.model_validate_json(r.content)

@@ -97,3 +97,7 @@ def resend_form(request: Request, officer: PageOfficer, session: PageSession, re
     except DomainError as exc:
         return _problem(request, officer, exc, back=PATH)
     return RedirectResponse(f"{PATH}?{urlencode({'tb': 'gui-lai'})}", 303)
+
+
+# The “Mẫu thư nhắc” pages live in their own module on this same router (app.py includes it).
+from services.review.outbox import template_pages as _template_pages  # noqa: E402, F401
