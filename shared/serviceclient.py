@@ -5,6 +5,7 @@ the caller's Vietnamese message, never a 500; its 404 stays a 404."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -25,7 +26,14 @@ class Acting:
 
 class ServiceClient:
     def __init__(
-        self, base_url: str, key: bytes, *, audience: str, away: str, not_found: str, timeout: float = 10.0
+        self,
+        base_url: str,
+        key: Callable[[], bytes],
+        *,
+        audience: str,
+        away: str,
+        not_found: str,
+        timeout: float = 10.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.key = key
@@ -44,7 +52,7 @@ class ServiceClient:
         params: dict[str, str] | None = None,
     ) -> httpx.Response:
         token = issue(
-            self.key,
+            self.key(),  # read when called: an app made without keys still starts
             tenant_id=acting.tenant_id,
             officer_id=acting.officer_id,
             unit_code=acting.unit_code,

@@ -25,6 +25,7 @@ from shared.errors import Unauthorized
 
 VERSION = "v1"
 _DOMAIN = b"sangkien-service-token-v1"
+REFUSED = "Yêu cầu không có quyền truy cập hợp lệ"  # one message for every refusal
 
 
 class Claims(BaseModel):
@@ -60,10 +61,16 @@ def issue(key: bytes, *, tenant_id: int, officer_id: int, unit_code: str, role: 
     return f"{VERSION}.{body}.{sig}"
 
 
+def bearer(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, or None."""
+    given = authorization or ""
+    return given[7:] if given[:7].lower() == "bearer " else None
+
+
 def verify(key: bytes, token: str | None, *, aud: str, now: float | None = None) -> Claims:
     """The claims of a valid, unexpired token for ``aud``; Unauthorized otherwise (one message
     for every failure: a caller learns nothing about which check refused it)."""
-    refused = Unauthorized("Yêu cầu không có quyền truy cập hợp lệ")
+    refused = Unauthorized(REFUSED)
     if not token:
         raise refused
     parts = token.split(".")

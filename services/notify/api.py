@@ -15,7 +15,7 @@ from services.notify.config import NotifySettings
 from shared.contracts.reminders import NOTIFY_AUDIENCE, SEND_TASK, OutboxOut, ReminderOut
 from shared.db import tenant_session
 from shared.errors import NotFound
-from shared.servicetoken import Claims, verify
+from shared.servicetoken import Claims, bearer, verify
 from shared.timeutil import local
 
 router = APIRouter()
@@ -28,9 +28,7 @@ def _settings(request: Request) -> NotifySettings:
 
 
 def caller(request: Request) -> Claims:
-    given = request.headers.get("authorization", "")
-    token = given[7:] if given[:7].lower() == "bearer " else None
-    return verify(request.app.state.token_key, token, aud=NOTIFY_AUDIENCE)
+    return verify(request.app.state.token_key, bearer(request.headers.get("authorization")), aud=NOTIFY_AUDIENCE)
 
 
 Caller = Annotated[Claims, Depends(caller)]

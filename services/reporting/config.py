@@ -7,8 +7,8 @@ from shared.config import CommonSettings
 
 class ReportingSettings(CommonSettings):
     service_name: str = "reporting"
-    # A render takes seconds (a 1,000-row dossier under ten): a task still unacknowledged after
-    # ten minutes belongs to a dead worker. A live one that runs longer meets its second copy
+    # A render takes seconds (a 1,000-row dossier 9–12 s, bench/render.py): a task unacknowledged
+    # after ten minutes belongs to a dead worker. A live one that runs longer meets its second copy
     # at the job's row lock (service.render_claimed), which waits its turn.
     task_visibility_timeout: int = 600
     # Download links the console hands out: presigned, so the browser fetches the object from

@@ -6,10 +6,8 @@ from __future__ import annotations
 from fastapi import Request
 
 from shared.contracts.dossier import REPORTING_AUDIENCE
-from shared.servicetoken import Claims, verify
+from shared.servicetoken import Claims, bearer, verify
 
 
 def caller(request: Request) -> Claims:
-    given = request.headers.get("authorization", "")
-    token = given[7:] if given[:7].lower() == "bearer " else None
-    return verify(request.app.state.token_key, token, aud=REPORTING_AUDIENCE)
+    return verify(request.app.state.token_key, bearer(request.headers.get("authorization")), aud=REPORTING_AUDIENCE)

@@ -17,8 +17,10 @@ from services.review.console.national_pages import router as national_router
 from services.review.console.pages import router as console_router
 from services.review.console.selection_pages import router as selection_router
 from services.review.console.unit_pages import router as unit_router
+from services.review.dossiers.client import ReportingClient
 from services.review.dossiers.pages import router as dossier_router
 from services.review.internal_api import router as internal_router
+from services.review.outbox.client import NotifyClient
 from services.review.outbox.pages import router as outbox_router
 from services.review.workflow.api import public as workflow_public
 from services.review.workflow.api import router as workflow_router
@@ -48,6 +50,10 @@ def create_app(settings: ReviewSettings | None = None) -> FastAPI:
     # Dead-letter administration runs in sync handlers (thread pool), beside the database calls.
     app.state.redis_sync = redis_sync.Redis.from_url(settings.redis_url, socket_timeout=5)
     install_tracking_refresh(app.state.sessions, app.state.redis_sync)
+    # The console's clients of the other services (no connection is made until a page calls).
+    key, timeout = settings.service_token_key, settings.service_call_timeout_seconds
+    app.state.reporting_client = ReportingClient(settings.reporting_url, key, timeout=timeout)
+    app.state.notify_client = NotifyClient(settings.notify_url, key, timeout=timeout)
     app.include_router(router)
     app.include_router(accounts_router)
     app.include_router(console_router)

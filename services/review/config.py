@@ -27,7 +27,8 @@ class ReviewSettings(CommonSettings):
     public_url: str = Field("http://127.0.0.1:8001", description="review's address as people reach it (links)")
     # Reporting renders the dossiers the console asks for (services/review/dossiers).
     reporting_url: str = Field("http://127.0.0.1:8002", description="reporting's API, as review reaches it")
-    reporting_timeout_seconds: float = Field(10.0, gt=0)
+    # How long a console page waits for reporting or notify before saying it is away (503).
+    service_call_timeout_seconds: float = Field(10.0, gt=0)
     # Notify keeps the reminders the console's outbox shows (services/review/outbox).
     notify_url: str = Field("http://127.0.0.1:8003", description="notify's API, as review reaches it")
 

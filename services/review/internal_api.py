@@ -15,7 +15,7 @@ from services.review.workflow import obligations as obligations_service
 from shared.contracts.obligations import REVIEW_AUDIENCE, SYSTEM_ROLE, ObligationsOut
 from shared.db import tenant_session
 from shared.errors import Unauthorized
-from shared.servicetoken import Claims, verify
+from shared.servicetoken import REFUSED, Claims, bearer, verify
 
 router = APIRouter(prefix="/api/v1/internal", tags=["nội bộ"])
 
@@ -24,11 +24,9 @@ def system_caller(request: Request) -> Claims:
     """The claims of a valid token for review with the platform's service role; 401 otherwise,
     with the message of every other refusal (the caller learns nothing about which check)."""
     settings: ReviewSettings = request.app.state.settings
-    given = request.headers.get("authorization", "")
-    token = given[7:] if given[:7].lower() == "bearer " else None
-    claims = verify(settings.service_token_key(), token, aud=REVIEW_AUDIENCE)
+    claims = verify(settings.service_token_key(), bearer(request.headers.get("authorization")), aud=REVIEW_AUDIENCE)
     if claims.role != SYSTEM_ROLE:
-        raise Unauthorized("Yêu cầu không có quyền truy cập hợp lệ")
+        raise Unauthorized(REFUSED)
     return claims
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -41,6 +41,12 @@ DEVICES: dict[str, dict[str, Any]] = {
     },
     "desktop": {"viewport": {"width": 1280, "height": 800}},
 }
+
+
+def no_overflow(page: Page) -> None:
+    """A phone must not scroll sideways: nothing on the page is wider than the screen."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than the screen"
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from services.review.accounts.principal import Officer
 from shared.contracts.dossier import REPORTING_AUDIENCE, Dossier, DossierJobOut, DossierJobsIn, DossierJobsOut
 from shared.serviceclient import Acting, ServiceClient
@@ -14,7 +16,7 @@ def acting(officer: Officer) -> Acting:
 
 
 class ReportingClient:
-    def __init__(self, base_url: str, key: bytes, *, timeout: float = 10.0) -> None:
+    def __init__(self, base_url: str, key: Callable[[], bytes], *, timeout: float = 10.0) -> None:
         self.http = ServiceClient(
             base_url,
             key,

@@ -30,11 +30,7 @@ Code = Annotated[str, Form(max_length=64)]
 
 
 def _client(request: Request) -> ReportingClient:
-    client: ReportingClient | None = getattr(request.app.state, "reporting_client", None)
-    if client is None:
-        s = request.app.state.settings
-        client = ReportingClient(s.reporting_url, s.service_token_key(), timeout=s.reporting_timeout_seconds)
-        request.app.state.reporting_client = client
+    client: ReportingClient = request.app.state.reporting_client  # made by the app factory
     return client
 
 

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from services.review.accounts.principal import Officer
 from services.review.dossiers import repository as repo
-from services.review.models import Submission, Unit, UnitKind
+from services.review.models import Campaign, Submission, Unit, UnitKind
 from services.review.workflow import repository as wf_repo
 from services.review.workflow.access import EVERYONE, require_role, visible_unit
+from services.review.workflow.appraisal import round_for
 from services.review.workflow.models import Case, Round
 from shared.contracts.dossier import MAX_DOSSIERS_PER_REQUEST, Dossier, DossierRow
-from shared.errors import NotFound
 from shared.pii import PHONE, PiiCipher, mask
 from shared.timeutil import local, now
 
@@ -57,14 +57,11 @@ def place_of(unit: Unit, parent: Unit | None) -> str:
     return "Hà Nội"
 
 
-def _round(session: Session, officer: Officer, campaign_code: str, round_code: str) -> tuple[Round, int, str, int]:
-    campaign = wf_repo.campaign_by_code(session, campaign_code)
-    if campaign is None:
-        raise NotFound("Không tìm thấy chương trình", field="campaign")
-    rnd = wf_repo.round_by_code(session, officer.tenant_id, campaign.id, round_code)
-    if rnd is None:
-        raise NotFound("Không tìm thấy đợt xét chọn", field="round")
-    return rnd, campaign.id, campaign.name, campaign.tree_id
+def _round(session: Session, officer: Officer, campaign_code: str, round_code: str) -> tuple[Round, Campaign]:
+    rnd, campaign_id = round_for(session, officer, campaign_code, round_code)  # the workflow's 404s
+    campaign = wf_repo.campaign(session, campaign_id)
+    assert campaign is not None
+    return rnd, campaign
 
 
 def _row(sub: Submission, case: Case | None, cipher: PiiCipher) -> DossierRow:
@@ -122,7 +119,8 @@ def dossier_of_unit(
 ) -> Dossier:
     """The dossier of the officer's unit, or of a unit below it, for the round."""
     require_role(officer, EVERYONE)
-    rnd, _, campaign_name, tree_id = _round(session, officer, campaign_code, round_code)
+    rnd, campaign = _round(session, officer, campaign_code, round_code)
+    campaign_name, tree_id = campaign.name, campaign.tree_id
     if unit_code:
         unit = visible_unit(session, officer, tree_id, unit_code)
     else:
@@ -138,7 +136,8 @@ def dossiers_of_round(
     """Every unit at or below the officer's that recommended something in the round: what a
     province renders at once on the last evening."""
     require_role(officer, EVERYONE)
-    rnd, _, campaign_name, _ = _round(session, officer, campaign_code, round_code)
+    rnd, campaign = _round(session, officer, campaign_code, round_code)
+    campaign_name = campaign.name
     ids = repo.units_that_nominated(
         session, officer.tenant_id, rnd.id, wf_repo.subtree(session, officer.tenant_id, officer.unit_id)
     )

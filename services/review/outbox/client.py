@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from services.review.accounts.principal import Officer
 from services.review.dossiers.client import acting
 from shared.contracts.mailtemplates import PreviewOut, TemplateIn, TemplateOut, TemplatesOut
@@ -12,7 +14,7 @@ AWAY = "Dịch vụ nhắc hạn tạm thời không phản hồi, vui lòng th�
 
 
 class NotifyClient:
-    def __init__(self, base_url: str, key: bytes, *, timeout: float = 10.0) -> None:
+    def __init__(self, base_url: str, key: Callable[[], bytes], *, timeout: float = 10.0) -> None:
         self.http = ServiceClient(
             base_url, key, audience=NOTIFY_AUDIENCE, away=AWAY, not_found="Không tìm thấy thư nhắc", timeout=timeout
         )

@@ -19,8 +19,9 @@ from services.review.accounts.service import unit_names_in_reach
 from services.review.accounts.templating import add_templates, render
 from services.review.console.pages import _problem
 from services.review.outbox.client import NotifyClient
+from services.review.workflow.access import require_role
 from shared.contracts.reminders import STATE_LABELS
-from shared.errors import DomainError, Forbidden, NotFound
+from shared.errors import DomainError, NotFound
 
 add_templates(Path(__file__).parent / "templates")
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -28,17 +29,12 @@ PATH = "/console/thu-nhac"
 
 
 def _client(request: Request) -> NotifyClient:
-    client: NotifyClient | None = getattr(request.app.state, "notify_client", None)
-    if client is None:
-        s = request.app.state.settings
-        client = NotifyClient(s.notify_url, s.service_token_key(), timeout=s.reporting_timeout_seconds)
-        request.app.state.notify_client = client
+    client: NotifyClient = request.app.state.notify_client  # made by the app factory
     return client
 
 
 def _require_admin(officer: Officer) -> None:
-    if officer.role != Role.quan_tri:
-        raise Forbidden("Chức năng này dành cho cán bộ quản trị")
+    require_role(officer, (Role.quan_tri,))  # the workflow's 403 and its message
 
 
 @router.get("/thu-nhac")

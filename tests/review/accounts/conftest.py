@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 import redis
 from fastapi.testclient import TestClient
+from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy.engine import Engine
 
+from devstack.embedded import free_port
 from services.review.accounts import repository as repo
 from services.review.accounts.models import OfficerAccount, Role
 from services.review.accounts.passwords import hash_password
@@ -25,6 +27,7 @@ from services.review.app import create_app
 from services.review.config import ReviewSettings
 from shared.config import CommonSettings
 from shared.db import make_sessionmaker, tenant_session
+from tests.support.stack import Server
 
 PASSWORD = "mat-khau-thu-nghiem"
 THANH_HOA, CAO_BANG = 38, 4
@@ -150,3 +153,25 @@ def sign_in(client: TestClient, login: str, password: str = PASSWORD) -> str:
 def signed_in(client_factory: Callable[..., TestClient], officer: Made, **over: Any) -> tuple[TestClient, str]:
     c = client_factory(**over)
     return c, sign_in(c, officer.login)
+
+
+@pytest.fixture
+def console(settings_factory: Callable[..., ReviewSettings]) -> Iterator[Server]:
+    """The console on a real server for the browser tests: plain http on loopback (the cookie
+    cannot be Secure there), and its own address as the public one, so that the confirmation
+    links it hands out point at this very server."""
+    port = free_port()
+    settings = settings_factory(console_cookie_secure=False, public_url=f"http://127.0.0.1:{port}")
+    server = Server(create_app(settings), port).start()
+    yield server
+    server.stop()
+
+
+def sign_in_page(ctx: BrowserContext, url: str, officer: Made) -> Page:
+    page = ctx.new_page()
+    page.goto(f"{url}/console/dang-nhap")
+    page.get_by_label("Tên đăng nhập").fill(officer.login)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page).to_have_url(f"{url}/console/")
+    return page

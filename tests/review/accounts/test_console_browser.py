@@ -4,29 +4,17 @@ to docs/screenshots/ with UPDATE_SCREENSHOTS=1 (as the portal's browser test doe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
 
-from devstack.embedded import free_port
 from services.review.accounts.models import Role
-from services.review.app import create_app
-from services.review.config import ReviewSettings
 from tests.review.accounts.conftest import PASSWORD, MakeOfficer
 from tests.support.browser import DEVICES
 from tests.support.stack import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
-
-
-@pytest.fixture
-def console(settings_factory: Callable[..., ReviewSettings]) -> Iterator[Server]:
-    # Plain http on loopback, as on a developer's machine: the cookie cannot be Secure here.
-    server = Server(create_app(settings_factory(console_cookie_secure=False)), free_port()).start()
-    yield server
-    server.stop()
 
 
 @pytest.mark.parametrize("device", ["phone", "desktop"])

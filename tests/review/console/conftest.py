@@ -34,6 +34,7 @@ from tests.review.accounts.conftest import (  # noqa: F401  # fixtures shared wi
     _clean_console_keys,
     client,
     client_factory,
+    console,
     make_officer,
     settings_factory,
     sign_in,

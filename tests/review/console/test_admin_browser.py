@@ -16,15 +16,11 @@ from services.review.accounts.models import Role
 from services.review.workflow.repository import add_national
 from shared.db import tenant_session
 from shared.timeutil import now
+from tests.review.accounts.conftest import sign_in_page
 from tests.review.console.conftest import DEMO_CAMPAIGN, MakeOfficer
 from tests.review.console.selection_scene import ROUND, Scene
-from tests.review.console.test_selection_browser import (  # noqa: F401  # fixtures, requested by name
-    DEVICES,
-    _no_overflow,
-    _sign_in,
-    console,
-)
 from tests.review.workflow.factories import TLD
+from tests.support.browser import DEVICES, no_overflow
 from tests.support.stack import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -34,7 +30,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 def test_complaint_configuration_national_accounts(
     device: str,
     browser: Browser,
-    console: Server,  # noqa: F811
+    console: Server,
     scene: Scene,
     make_officer: MakeOfficer,
     shots: Path,
@@ -44,7 +40,7 @@ def test_complaint_configuration_national_accounts(
     ctx = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", **DEVICES[device])
     ctx.set_default_timeout(10_000)
     try:
-        page = _sign_in(ctx, console.url, scene.chair)
+        page = sign_in_page(ctx, console.url, scene.chair)
         page.on("pageerror", lambda e: problems.append(str(e)))
         page.goto(f"{console.url}/console/sang-kien/{code}?dot={ROUND}")
         page.get_by_text("Ghi nhận khiếu nại, tranh chấp mới").click()
@@ -56,7 +52,7 @@ def test_complaint_configuration_national_accounts(
         expect(page.locator(".notice")).to_contain_text("Đã ghi nhận khiếu nại, tranh chấp")
         expect(page.locator(".frozen").first).to_be_visible()
         page.locator("#khieu-nai").scroll_into_view_if_needed()
-        _no_overflow(page)
+        no_overflow(page)
         page.screenshot(path=str(shots / f"console-khieu-nai-{device}.png"), full_page=True)
         page.get_by_label("Lý do, kết quả giải quyết (bắt buộc)").fill("Đã xác minh, ông Bình không tham gia")
         page.get_by_role("button", name="Đã giải quyết").click()
@@ -69,12 +65,12 @@ def test_complaint_configuration_national_accounts(
     ctx = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", **DEVICES[device])
     ctx.set_default_timeout(10_000)
     try:
-        page = _sign_in(ctx, console.url, scene.admin)
+        page = sign_in_page(ctx, console.url, scene.admin)
         page.goto(f"{console.url}/console/cau-hinh?chuong_trinh={DEMO_CAMPAIGN}")
         page.locator('input[name="trong_so_pham_vi"]').fill("25")  # 105 in all: refused, nothing saved
         page.get_by_role("button", name="Lưu thang điểm").click()
         expect(page.locator(".alert")).to_have_text("Tổng trọng số các tiêu chí phải bằng 100 (hiện là 105)")
-        _no_overflow(page)
+        no_overflow(page)
         page.screenshot(path=str(shots / f"console-cau-hinh-sua-{device}.png"), full_page=True)
 
         page.goto(f"{console.url}/console/can-bo")
@@ -84,7 +80,7 @@ def test_complaint_configuration_national_accounts(
         page.get_by_role("button", name="Tạo tài khoản").click()
         expect(page.locator(".notice")).to_have_text("Đã tạo tài khoản cán bộ.")
         expect(page.get_by_role("textbox", name="Mật khẩu tạm")).to_be_visible()
-        _no_overflow(page)
+        no_overflow(page)
         page.screenshot(path=str(shots / f"console-can-bo-{device}.png"), full_page=False)
     finally:
         ctx.close()
@@ -113,11 +109,11 @@ def test_complaint_configuration_national_accounts(
     ctx = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", **DEVICES[device])
     ctx.set_default_timeout(10_000)
     try:
-        page = _sign_in(ctx, console.url, make_officer(TLD, "tld", Role.chu_tich))
+        page = sign_in_page(ctx, console.url, make_officer(TLD, "tld", Role.chu_tich))
         page.goto(f"{console.url}/console/toan-quoc")
         item = page.locator("li.national", has_text="Bảng theo dõi ca kíp bằng mã QR")
         expect(item.get_by_role("button", name="Chọn, biểu dương")).to_be_visible()
-        _no_overflow(page)
+        no_overflow(page)
         page.screenshot(path=str(shots / f"console-toan-quoc-{device}.png"), full_page=True)
         item.get_by_role("button", name="Không chọn").click()
         expect(page.locator(".alert")).to_have_text("Cần ghi rõ lý do không chọn")

@@ -5,34 +5,18 @@ to a temporary folder, or to docs/screenshots/ with UPDATE_SCREENSHOTS=1."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from devstack.embedded import free_port
 from services.review.accounts.models import Role
-from services.review.app import create_app
-from services.review.config import ReviewSettings
 from tests.review.accounts.conftest import PASSWORD
 from tests.review.console.conftest import MakeOfficer, MakeSubmission, MakeUnit, officer_at
-from tests.support.browser import DEVICES
+from tests.support.browser import DEVICES, no_overflow
 from tests.support.stack import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
-
-
-@pytest.fixture
-def console(settings_factory: Callable[..., ReviewSettings]) -> Iterator[Server]:
-    server = Server(create_app(settings_factory(console_cookie_secure=False)), free_port()).start()
-    yield server
-    server.stop()
-
-
-def _no_overflow(page: Page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"the page is {overflow}px wider than the screen"
 
 
 @pytest.mark.parametrize("device", ["phone", "desktop"])
@@ -78,7 +62,7 @@ def test_search_without_accents_and_open_the_detail(
         page.get_by_role("link", name="Hàng đợi sáng kiến").first.click()
         expect(page.locator("h1")).to_have_text("Sáng kiến")
         expect(page.locator("li.item")).to_have_count(6)
-        _no_overflow(page)
+        no_overflow(page)
         page.screenshot(path=str(shots / f"console-queue-{device}.png"), full_page=True)
 
         page.get_by_label("Tìm theo họ tên, tên sáng kiến hoặc mã").fill("nguyen van")
@@ -94,18 +78,18 @@ def test_search_without_accents_and_open_the_detail(
         expect(page.locator("h1")).to_have_text("Cải tiến khuôn ép đế giày giảm hàng lỗi")
         expect(page.locator(".badge-status")).to_have_text("Đơn vị đã nhận sáng kiến")
         expect(page.get_by_text("*********" + id_number[-3:])).to_be_visible()
-        _no_overflow(page)
+        no_overflow(page)
         page.screenshot(path=str(shots / f"console-detail-{device}.png"), full_page=True)
 
         page.goto(f"{console.url}/console/tien-do?chuong_trinh=75k-demo")
         expect(page.locator("h1")).to_have_text("Tiến độ: LĐLĐ huyện Thử Nghiệm")
         expect(page.locator("table.progress tbody tr")).to_have_count(3)
-        _no_overflow(page)
+        no_overflow(page)
         page.screenshot(path=str(shots / f"console-progress-{device}.png"), full_page=True)
 
         page.goto(f"{console.url}/console/nhap-tu-excel")
         expect(page.locator("h1")).to_have_text("Nhập sáng kiến thu thập trên giấy")
-        _no_overflow(page)
+        no_overflow(page)
         page.screenshot(path=str(shots / f"console-import-{device}.png"), full_page=True)
         assert problems == []
     finally:

@@ -6,37 +6,21 @@ temporary folder, or to docs/screenshots/ with UPDATE_SCREENSHOTS=1."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from devstack.embedded import free_port
 from services.review.accounts.models import Role
-from services.review.app import create_app
-from services.review.config import ReviewSettings
 from shared.timeutil import VN_TZ
 from tests.review.accounts.conftest import PASSWORD
 from tests.review.console.conftest import MakeOfficer, MakeSubmission, MakeUnit, officer_at
-from tests.support.browser import DEVICES
+from tests.support.browser import DEVICES, no_overflow
 from tests.support.stack import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 FIELDS = ["san_xuat", "san_xuat", "an_toan_moi_truong", "cai_cach_hanh_chinh", "cong_dong", "san_pham_moi", "khac"]
-
-
-@pytest.fixture
-def console(settings_factory: Callable[..., ReviewSettings]) -> Iterator[Server]:
-    server = Server(create_app(settings_factory(console_cookie_secure=False)), free_port()).start()
-    yield server
-    server.stop()
-
-
-def _no_overflow(page: Page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"the page is {overflow}px wider than the screen"
 
 
 @pytest.mark.parametrize("device", ["phone", "desktop"])
@@ -99,7 +83,7 @@ def test_progress_charts_and_export_page(
         assert size >= 13, size
         box = cumulative.bounding_box()
         assert box is not None and box["width"] <= DEVICES[device]["viewport"]["width"]
-        _no_overflow(page)
+        no_overflow(page)
         page.screenshot(path=str(shots / f"console-tien-do-bieu-do-{device}.png"), full_page=True)
 
         page.locator("#bd-linh-vuc summary").click()
@@ -110,7 +94,7 @@ def test_progress_charts_and_export_page(
         expect(page.locator("h1")).to_have_text("Xuất dữ liệu sáng kiến")
         expect(page.locator("#so-luong")).to_contain_text(f"{n} sáng kiến")
         expect(page.get_by_label("Hiện đầy đủ số điện thoại", exact=False)).not_to_be_checked()
-        _no_overflow(page)
+        no_overflow(page)
         page.screenshot(path=str(shots / f"console-xuat-du-lieu-{device}.png"), full_page=True)
         with page.expect_download() as info:
             page.get_by_role("button", name="Xuất CSV").click()

@@ -34,10 +34,10 @@ from tests.reporting.conftest import (  # noqa: F401  # fixtures, requested by n
     settings_of,
     start_worker,
 )
+from tests.review.accounts.conftest import sign_in_page
 from tests.review.console.selection_scene import ROUND, Scene
-from tests.review.console.test_selection_browser import _no_overflow, _sign_in
 from tests.review.workflow.factories import KEY
-from tests.support.browser import DEVICES
+from tests.support.browser import DEVICES, no_overflow
 from tests.support.processes import wait_for
 from tests.support.stack import Server
 
@@ -182,7 +182,7 @@ def test_the_dossier_button_in_chromium(
     ctx = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", accept_downloads=True, **DEVICES[device])
     ctx.set_default_timeout(15_000)
     try:
-        page = _sign_in(ctx, console.url, scene.chair)
+        page = sign_in_page(ctx, console.url, scene.chair)
         page.on("pageerror", lambda e: problems.append(str(e)))
         page.goto(f"{console.url}/console/de-cu?chuong_trinh=75k-demo&dot={ROUND}")
         page.get_by_role("button", name="Tải hồ sơ (PDF/DOCX)").click()
@@ -190,7 +190,7 @@ def test_the_dossier_button_in_chromium(
         # The page reloads itself until the worker is done.
         expect(page.get_by_role("link", name="Tải hồ sơ (PDF)").first).to_be_visible(timeout=90_000)
         expect(page.locator(".dossier").first).to_contain_text("Đã tạo xong hồ sơ")
-        _no_overflow(page)
+        no_overflow(page)
         page.screenshot(path=str(shots / f"console-ho-so-{device}.png"), full_page=True)
         with page.expect_download() as got:
             page.get_by_role("link", name="Tải hồ sơ (PDF)").first.click()

@@ -6,50 +6,21 @@ Screenshots go to a temporary folder, or to docs/screenshots/ with UPDATE_SCREEN
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, expect
 
-from devstack.embedded import free_port
-from services.review.app import create_app
-from services.review.config import ReviewSettings
 from shared.timeutil import now
-from tests.review.accounts.conftest import PASSWORD, Made
+from tests.review.accounts.conftest import sign_in_page
 from tests.review.console.selection_scene import Scene
 from tests.review.workflow.factories import KEY
-from tests.support.browser import DEVICES as DEVICES  # the admin pages' test takes it from here
+from tests.support.browser import DEVICES, no_overflow
 from tests.support.stack import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 QUOTA_FULL = "Đơn vị đã giới thiệu đủ số lượng cho phép trong Đợt 1 – Tháng Công nhân năm 2021 (không quá 2 sáng kiến)"
-
-
-@pytest.fixture
-def console(settings_factory: Callable[..., ReviewSettings]) -> Iterator[Server]:
-    # The confirmation links the console hands out must point at this very server.
-    port = free_port()
-    settings = settings_factory(console_cookie_secure=False, public_url=f"http://127.0.0.1:{port}")
-    server = Server(create_app(settings), port).start()
-    yield server
-    server.stop()
-
-
-def _no_overflow(page: Page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"the page is {overflow}px wider than the screen"
-
-
-def _sign_in(ctx: BrowserContext, url: str, officer: Made) -> Page:
-    page = ctx.new_page()
-    page.goto(f"{url}/console/dang-nhap")
-    page.get_by_label("Tên đăng nhập").fill(officer.login)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page).to_have_url(f"{url}/console/")
-    return page
 
 
 @pytest.mark.parametrize("device", ["phone", "desktop"])
@@ -64,7 +35,7 @@ def test_appraise_confirm_nominate_to_the_quota_and_past_it(
     ctx = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", **DEVICES[device])
     ctx.set_default_timeout(10_000)
     try:
-        page = _sign_in(ctx, console.url, scene.chair)
+        page = sign_in_page(ctx, console.url, scene.chair)
         page.on("pageerror", lambda e: problems.append(str(e)))
 
         # Appraise: the rubric with its weights, a comma as the decimal mark.
@@ -82,7 +53,7 @@ def test_appraise_confirm_nominate_to_the_quota_and_past_it(
         page.get_by_role("button", name="Tạo đường dẫn xác nhận gửi người sử dụng lao động").click()
         link = page.locator("#link-url").input_value()
         assert link.startswith(f"{console.url}/xac-nhan/")
-        _no_overflow(page)
+        no_overflow(page)
         page.screenshot(path=str(shots / f"console-xet-chon-{device}.png"), full_page=True)
         employer = ctx.new_page()
         employer.goto(link)
@@ -110,7 +81,7 @@ def test_appraise_confirm_nominate_to_the_quota_and_past_it(
         expect(page.locator(".alert")).to_have_text(QUOTA_FULL)
         expect(page.locator(".stat-n").first).to_have_text("đã chọn 2/2")
         expect(page.locator("ol.sent li")).to_have_count(2)
-        _no_overflow(page)
+        no_overflow(page)
         page.screenshot(path=str(shots / f"console-de-cu-{device}.png"), full_page=True)
         assert problems == []
     finally:
@@ -120,16 +91,16 @@ def test_appraise_confirm_nominate_to_the_quota_and_past_it(
     ctx = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", **DEVICES[device])
     ctx.set_default_timeout(10_000)
     try:
-        page = _sign_in(ctx, console.url, scene.stranger)
+        page = sign_in_page(ctx, console.url, scene.stranger)
         answer = page.goto(f"{console.url}/console/sang-kien/{first}")
         assert answer is not None and answer.status == 404
         expect(page.locator(".alert")).to_have_text("Không tìm thấy sáng kiến")
         expect(page.get_by_text("Cải tiến máy ép mía")).to_have_count(0)
-        _no_overflow(page)
+        no_overflow(page)
         page.screenshot(path=str(shots / f"console-404-{device}.png"), full_page=True)
         page.goto(f"{console.url}/console/cau-hinh")
         expect(page.locator("h1")).to_have_text("Cấu hình xét chọn")
-        _no_overflow(page)
+        no_overflow(page)
         page.screenshot(path=str(shots / f"console-cau-hinh-{device}.png"), full_page=True)
     finally:
         ctx.close()

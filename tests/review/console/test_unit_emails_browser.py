@@ -16,13 +16,9 @@ from sqlalchemy.engine import Engine
 
 from services.review.accounts.models import Role
 from shared.db import make_sessionmaker, tenant_session
+from tests.review.accounts.conftest import sign_in_page
 from tests.review.console.conftest import CAO_BANG, MadeUnit, MakeOfficer, MakeUnit
-from tests.review.console.test_selection_browser import (  # noqa: F401  # fixtures, requested by name
-    DEVICES,
-    _no_overflow,
-    _sign_in,
-    console,
-)
+from tests.support.browser import DEVICES, no_overflow
 from tests.support.stack import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -55,7 +51,7 @@ def ha_quang(app_engine: Engine, make_unit: MakeUnit) -> Iterator[list[MadeUnit]
 def test_search_go_down_save_and_refuse(
     device: str,
     browser: Browser,
-    console: Server,  # noqa: F811
+    console: Server,
     ha_quang: list[MadeUnit],
     make_officer: MakeOfficer,
     shots: Path,
@@ -64,7 +60,7 @@ def test_search_go_down_save_and_refuse(
     ctx = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", **DEVICES[device])
     ctx.set_default_timeout(10_000)
     try:
-        page = _sign_in(ctx, console.url, make_officer(CAO_BANG, None, Role.quan_tri))
+        page = sign_in_page(ctx, console.url, make_officer(CAO_BANG, None, Role.quan_tri))
         page.on("pageerror", lambda e: problems.append(str(e)))
         page.get_by_role("navigation", name="Chức năng").get_by_role("link", name="Đơn vị", exact=True).click()
         expect(page.locator("#don-vi-ten")).to_have_text("Liên đoàn Lao động tỉnh Cao Bằng")
@@ -89,7 +85,7 @@ def test_search_go_down_save_and_refuse(
         field = page.locator("li.item", has_text=SCHOOLS[1]).get_by_label("Địa chỉ email")
         expect(field).to_have_attribute("aria-invalid", "true")
         expect(field).to_have_value("bch@benhvien, ke-toan@benhvien.vn")  # what was typed, to correct
-        _no_overflow(page)
+        no_overflow(page)
         page.screenshot(path=str(shots / f"console-don-vi-{device}.png"), full_page=True)
         assert problems == []
     finally:
