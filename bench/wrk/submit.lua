@@ -64,6 +64,14 @@ statuses = {}
 
 local function pick(t) return t[math.random(#t)] end
 
+-- BENCH_DELAY_MS (the soak, bench/soak.py): each connection waits that long before each request,
+-- so that a fixed number of connections offers a steady rate instead of as many as the server
+-- can take. wrk starts a request's clock when it is written, so the wait is not in the latency.
+local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+if delay_ms and delay_ms > 0 then
+  function delay() return delay_ms end
+end
+
 function init(args)
   nthreads = tonumber(args[1])
   quota = tonumber(args[2])
