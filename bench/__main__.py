@@ -2,7 +2,7 @@
 
     python -m bench                      # everything (~8 minutes)
     python -m bench --quick              # shorter runs, smaller end-to-end and ingester runs
-    python -m bench --only throughput    # or e2e, ingest, render, dossiers, reminders (comma-separated)
+    python -m bench --only throughput    # or e2e, ingest, flood, render, dossiers, reminders (comma-separated)
 
 Uses PostgreSQL at DATABASE_URL's server (database ``sangkien_bench``, dropped at the end) and
 Redis at REDIS_URL's server (db 9, emptied), or BENCH_DATABASE_URL / BENCH_REDIS_URL. Every run
@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import dossiers, e2e, ingest, reminders, render, report, throughput
+from bench import dossiers, e2e, flood, ingest, reminders, render, report, throughput
 from bench.env import ROOT, BenchEnv
 from bench.load import start_api, write_destinations
 from shared.logging import configure_logging
@@ -39,7 +39,9 @@ def loadavg() -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0] if __doc__ else None)
     ap.add_argument("--quick", action="store_true", help="shorter runs; 20,000 and 50,000 submissions")
-    ap.add_argument("--only", default="throughput,e2e,ingest,dossiers,reminders,render", help="phases, comma-separated")
+    ap.add_argument(
+        "--only", default="throughput,e2e,ingest,flood,dossiers,reminders,render", help="phases, comma-separated"
+    )
     ap.add_argument("--apps", default=",".join(throughput.APPS), help="servers of the throughput phase")
     ap.add_argument("--connections", default="16,64,256")
     ap.add_argument("--duration", type=float, help="seconds of each measured wrk run (default 8; quick 4)")
@@ -55,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         phases.remove("render")
         if not phases:
             return 0
-    if {"throughput", "e2e"} & set(phases) and not shutil.which("wrk"):
+    if {"throughput", "e2e", "flood"} & set(phases) and not shutil.which("wrk"):
         say("wrk is not installed: `sh tools/apt-install.sh wrk` (make bench does it)")
         return 2
     duration = args.duration or (4 if args.quick else 8)
@@ -117,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"\n== ingester alone vs COPY: {ingest_n:,} rows ==")
                 rep.ingest = ingest.run(env, ingest_n, say)
                 rep.loads.append(("after ingester", loadavg()))
+            if "flood" in phases:
+                say("\n== flood: ordinary clients alone and beside one abuser (address, phone, ID number) ==")
+                say(flood.table(flood.run(env, dest, logdir, quick=args.quick, say=say)))
+                rep.loads.append(("after flood", loadavg()))
             if "dossiers" in phases:
                 say("\n== dossiers: a province's units' dossiers at once, reporting worker (2 processes) ==")
                 results = dossiers.run(env, logdir, quick=args.quick, say=say)

@@ -112,7 +112,8 @@ class Report:
                 w(
                     f"- Redis commands per accepted intake submission at c=64 (server-wide INFO commandstats, "
                     f"so another client of the same Redis would show here too): {calls} — the per-address "
-                    f"counter (INCR), the per-phone counter (SET NX on its first use in a window, INCR after), "
+                    f"counter (INCR), the per-phone and per-ID-number counters (SET NX on their first use in "
+                    f"a window, INCR after), "
                     f"the idempotency key (SET NX) and the tracking record (HSET) were written for every "
                     f"submission."
                 )

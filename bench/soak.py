@@ -11,12 +11,16 @@ at the end). First the maximum is measured in this run: wrk as fast as intake an
 ingester writing behind it, as in production (both share this machine's two cores, so intake
 alone would be faster: ``make bench`` gives that figure). Then one-minute wrk segments at half
 that rate: each connection waits a fixed delay before each request (bench/wrk/submit.lua,
-BENCH_DELAY_MS), and the number of connections is corrected after each minute towards the
-target. Meanwhile officers of Thanh Hóa, signed in to the console, page through the queue, open
-initiatives, score those they may score, and look at the progress page; every answer they get is
-checked. Every ten seconds the memory (PSS: shared pages counted once) of intake's, review's and
-the ingester's processes is sampled, with Redis's memory, the stream's backlog and the database's
-size. At the end the backlog is left to drain and the rows are counted against the 202s.
+BENCH_DELAY_MS), with the number of connections found by three 10-second tries before the
+soak and then kept: a closed loop of fixed connections offers at most the target, and when the
+system falls behind it shows as a lower rate and a longer latency, not as ever more connections
+(a first version corrected the count minute by minute, and so drove the system into overload
+once the growing tables made it slower). Meanwhile officers of Thanh Hóa, signed in to the
+console, page through the queue, open initiatives, score those they may score, and look at the
+progress page; every answer they get is checked. Every ten seconds the memory (PSS: shared
+pages counted once) of intake's, review's and the ingester's processes is sampled, with Redis's
+memory, the stream's backlog and the database's size. At the end the backlog is left to drain
+and the rows are counted against the 202s.
 
 Verdict: no answer other than 202 to the load and no 5xx or lost connection for the officers; the
 memory of each service at the end within 10% (and 20 MB) of what it settled to after the warm-up
@@ -29,140 +33,31 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import random
-import re
+import signal
 import statistics
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psutil
 
 from bench.env import ROOT, BenchEnv
 from bench.load import PYTHON, Proc, WrkResult, parse_wrk, start_api, write_destinations, wrk_argv
+from bench.officers import Officer, OfficerStats
 
 DOC = ROOT / "docs" / "reliability.md"
 BEGIN = "<!-- soak:results:begin (written by `python -m bench.soak`; edit the text around it, not inside) -->"
 END = "<!-- soak:results:end -->"
 OFFICERS = ("tham-dinh.huyen@thanh-hoa", "chu-tich.huyen@thanh-hoa", "tham-dinh.tinh@thanh-hoa")
 DELAY_MS = 10
-CODE = re.compile(r"/console/sang-kien/(\d{1,3}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})")
-SCORE = re.compile(r'name="diem_([a-z0-9_]+)"[^>]*>\s*<span class="muted">/ ([0-9.]+)')
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def say(msg: str) -> None:
     print(msg, flush=True)
-
-
-# --- officers in the console ------------------------------------------------------------------------
-
-
-@dataclass
-class OfficerStats:
-    requests: int = 0
-    errors: list[str] = field(default_factory=list)  # 5xx, refused connections, timeouts, wrong pages
-    scored: int = 0
-    refused: int = 0  # a 4xx the console meant (a closed round, a quota): counted, not an error
-    latencies: list[float] = field(default_factory=list)
-
-
-class Officer(threading.Thread):
-    """One officer at a human's pace (a page every ~0.5 s, faster than anyone clicks)."""
-
-    def __init__(self, base: str, login: str, password: str, stop: threading.Event, seed: int) -> None:
-        super().__init__(daemon=True, name=f"officer-{login}")
-        self.base, self.login, self.password, self.stop_ = base, login, password, stop
-        self.stats = OfficerStats()
-        self.rng = random.Random(seed)  # noqa: S311 - a reproducible walk through pages, no secret
-        self.lock = threading.Lock()
-
-    def _get(self, c: httpx.Client, path: str) -> httpx.Response | None:
-        return self._call(c, "GET", path)
-
-    def _call(self, c: httpx.Client, method: str, path: str, **kw: object) -> httpx.Response | None:
-        t = time.perf_counter()
-        try:
-            r = c.request(method, self.base + path, **kw)  # type: ignore[arg-type]
-        except httpx.HTTPError as exc:
-            with self.lock:
-                self.stats.requests += 1
-                self.stats.errors.append(f"{method} {path}: {type(exc).__name__}")
-            return None
-        with self.lock:
-            self.stats.requests += 1
-            self.stats.latencies.append(time.perf_counter() - t)
-            if r.status_code >= 500:
-                self.stats.errors.append(f"{method} {path}: {r.status_code}")
-            elif r.status_code >= 400:
-                self.stats.refused += 1
-        return r
-
-    def _sign_in(self, c: httpx.Client) -> None:
-        form = self._get(c, "/console/dang-nhap")
-        m = CSRF.search(form.text if form is not None else "")
-        if not m:
-            raise RuntimeError(f"{self.login}: no sign-in form")
-        r = self._call(
-            c,
-            "POST",
-            "/console/dang-nhap",
-            data={"login": self.login, "password": self.password, "csrf_token": m.group(1)},
-        )
-        if r is None or r.status_code != 303:
-            raise RuntimeError(f"{self.login}: sign-in answered {r.status_code if r is not None else 'nothing'}")
-
-    def run(self) -> None:
-        with httpx.Client(timeout=30, follow_redirects=False) as c:
-            self._sign_in(c)
-            while not self.stop_.is_set():
-                self.step(c)
-                self.stop_.wait(self.rng.uniform(0.3, 0.7))
-
-    def step(self, c: httpx.Client) -> None:
-        roll = self.rng.random()
-        if roll < 0.15:
-            r = self._get(c, "/console/tien-do")
-            self._expect(r, "Tiến độ")
-            return
-        page = self.rng.randint(1, 5)
-        query = self.rng.choice(["", "&q=c%E1%BA%A3i+ti%E1%BA%BFn", "&linh_vuc=san_xuat", "&nhom=doanh_nghiep"])
-        r = self._get(c, f"/console/sang-kien?trang={page}{query}")
-        if not self._expect(r, "Sáng kiến") or r is None:
-            return
-        codes = CODE.findall(r.text)
-        if not codes:
-            return
-        code = self.rng.choice(codes)
-        detail = self._get(c, f"/console/sang-kien/{code}")
-        if not self._expect(detail, code) or detail is None:
-            return
-        scores = SCORE.findall(detail.text)
-        csrf = CSRF.search(detail.text)
-        if scores and csrf and self.rng.random() < 0.5:
-            data = {"csrf_token": csrf.group(1), "nhan_xet": "Đề nghị xem xét thêm hiệu quả áp dụng."}
-            m = re.search(r'name="dot" value="([^"]*)"', detail.text)
-            data["dot"] = m.group(1) if m else ""
-            for criterion, top in scores:
-                data[f"diem_{criterion}"] = f"{self.rng.uniform(0, float(top)):.1f}"
-            posted = self._call(c, "POST", f"/console/sang-kien/{code}/cham-diem", data=data)
-            if posted is not None and posted.status_code in (200, 303):
-                with self.lock:
-                    self.stats.scored += 1
-
-    def _expect(self, r: httpx.Response | None, text: str) -> bool:
-        if r is None or r.status_code != 200:
-            return False
-        if text not in r.text:
-            with self.lock:
-                self.stats.errors.append(f"{r.request.url.path}: 200 without “{text}”")
-            return False
-        return True
 
 
 # --- memory -------------------------------------------------------------------------------------------
@@ -498,8 +393,6 @@ def run(minutes: int, *, say: Callable[[str], None] = say, officers: int = 3, co
                     else ""
                 )
             )
-            if res.rate > 0:  # towards the target, by at most a quarter at a time
-                connections = max(2, round(connections * min(1.25, max(0.8, target / res.rate))))
         stop.set()
         for o in team:
             o.join(35)
@@ -535,6 +428,9 @@ def main(argv: list[str] | None = None) -> int:
     from shared.logging import configure_logging
 
     configure_logging("bench", level="WARNING")
+    # A SIGTERM (an operator stopping the run) unwinds like Ctrl-C: the servers, the ingester and
+    # wrk are stopped and the soak's database dropped by the finally blocks, nothing left behind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     command = "python -m bench.soak " + " ".join(argv if argv is not None else sys.argv[1:])
     soak = run(args.minutes, officers=args.officers, command=command.strip())
     text = soak.markdown()

@@ -177,6 +177,9 @@ def run(args: argparse.Namespace) -> int:
             "reporting-worker": [*cli, "worker", "reporting", "--concurrency", "2"],
             "notify-worker": [*cli, "worker", "notify", "--concurrency", "2"],
             "notify-beat": [*cli, "beat", "notify"],
+            # Production's CronJob (deploy/k8s/base/retention-cronjob.yaml) as a loop: a run at
+            # start, then one a day while make run stays up.
+            "review-retention": [*cli, "review", "retention", "--every", "86400"],
         }
         for i, (name, argv) in enumerate(processes.items()):
             p = subprocess.Popen(

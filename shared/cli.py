@@ -62,6 +62,7 @@ def cmd_api(service: str, host: str, port: int | None, workers: int) -> None:
         log_config=None,  # our logging (shared.logging) handles uvicorn's records
         access_log=False,  # the observability middleware logs and counts requests instead
         proxy_headers=True,
+        server_header=False,  # no "server: uvicorn": what runs here is nobody else's business
         timeout_graceful_shutdown=10,
     )
 

@@ -23,13 +23,26 @@ TENANT_SETTING = "app.tenant_id"
 _SESSION_TENANT_KEY = "tenant_id"
 
 
-def make_engine(url: str, *, pool_size: int = 10, **kw: Any) -> Engine:
+# libpq waits for a server that accepted the connection but does not answer (a host gone, a
+# stalled failover) as long as TCP does: minutes, with the request, its pooled connection and
+# the officer hanging. A bound turns it into an error the web shell answers 503 (shared/outage).
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+def make_engine(url: str, *, pool_size: int = 10, connect_timeout: int = CONNECT_TIMEOUT_SECONDS, **kw: Any) -> Engine:
+    """``pool_pre_ping``: a connection the pool kept across a PostgreSQL restart is tried before
+    use and replaced, so the first request after the restart succeeds. A ``connect_timeout`` the
+    URL names is the operator's and is kept."""
+    connect_args: dict[str, Any] = dict(kw.pop("connect_args", {}))
+    if "connect_timeout" not in url:
+        connect_args.setdefault("connect_timeout", connect_timeout)
     return create_engine(
         sqlalchemy_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         pool_recycle=1800,
+        connect_args=connect_args,
         **kw,
     )
 

@@ -70,6 +70,12 @@ class PayloadTooLarge(DomainError):
     status_code = 413
     code = "noi_dung_qua_lon"
 
+    def __init__(self, message: str, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        # The rest of the body is unread: uvicorn closes the connection instead of reading it
+        # all in search of the next request (shared/bodylimit.py answers the same way).
+        self.headers["Connection"] = "close"
+
 
 class Unauthorized(DomainError):
     status_code = 401

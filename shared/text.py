@@ -12,7 +12,18 @@ import unicodedata
 
 # Control characters other than line breaks and tabs: invisible, and NUL cannot be stored in
 # PostgreSQL text at all (the ingester would refuse the entry, an import's INSERT would fail).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# With them the C1 controls (but NEL, a line break), the bidirectional embeddings, overrides,
+# isolates and marks (U+202E turns the rest of a name around on an officer's screen), the
+# zero-width characters (a name with one inside is not the same name to search and duplicate
+# detection, and looks the same; an emoji joined by U+200D shows as its parts) and the two
+# non-characters XML cannot hold (the exports).
+# Every one of them is non-printable: text without any still takes nfc()'s fast path.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x84\x86-\x9f"
+    "\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufffe\uffff]"
+)
+# Line breaks other than CR and LF: NEL and the Unicode line and paragraph separators.
+_OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")
 
 
 def nfc(s: str) -> str:
@@ -33,4 +44,6 @@ def multiline(v: str) -> str:
     v = nfc(v)
     if "\r" in v:
         v = v.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x85" in v or "\u2028" in v or "\u2029" in v:
+        v = _OTHER_BREAKS.sub("\n", v)
     return "\n".join([line.rstrip() for line in v.split("\n")]).strip()

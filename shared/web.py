@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
+import orjson
+import psycopg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared import apidocs, outage
+from shared.apierrors import error_responses
+from shared.bodylimit import BodyLimit
 from shared.errors import DomainError
 from shared.health import Check, run_checks
 from shared.pii import mask_text
@@ -82,20 +89,30 @@ class ObservabilityMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         start = time.perf_counter()
         status = 500
+        started = False
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [
-                    *message.get("headers", ()),
-                    (b"x-request-id", request_id.encode()),
-                    *SECURITY_HEADERS,
-                ]
+                started = True
+                headers = list(message.get("headers", ()))
+                # A header the route set itself stays its own; a second copy would be merged
+                # into "nosniff, nosniff" (or, for a CSP, an intersection of two policies).
+                present = {name for name, _ in headers}
+                headers.append((b"x-request-id", request_id.encode()))
+                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                message["headers"] = headers
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception:
+            # Starlette answers an unhandled exception further out than this middleware, so its
+            # 500 would leave without the headers: answer here, and let it go on to be logged.
+            if not started:
+                await _server_error(scope, send_wrapper)
+            raise
         finally:
             elapsed = time.perf_counter() - start
             route = scope.get("route")
@@ -107,6 +124,61 @@ class ObservabilityMiddleware:
             if status >= 500:
                 self.log.warning("request", method=method, route=path, status=status, ms=round(elapsed * 1000, 2))
             structlog.contextvars.unbind_contextvars("request_id")
+
+
+SERVER_ERROR = "Hệ thống gặp lỗi khi xử lý yêu cầu, vui lòng thử lại sau"
+
+
+async def _server_error(scope: Scope, send: Send) -> None:
+    # Never the exception's text: it may quote SQL and its parameters.
+    body = orjson.dumps({"code": "loi_he_thong", "message": SERVER_ERROR})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+# Starlette's own refusals (no route, another method, a redirect raised by a dependency), said
+# in the platform's error body and in Vietnamese like every other.
+HTTP_MESSAGES = {
+    404: ("khong_tim_thay", "Không tìm thấy"),
+    405: ("phuong_thuc_khong_ho_tro", "Phương thức này không được hỗ trợ tại địa chỉ này"),
+}
+
+
+UNREADABLE_BODY = "Nội dung gửi lên không đọc được (cần JSON hoặc biểu mẫu hợp lệ, mã UTF-8)"
+
+
+def _http_error(exc: StarletteHTTPException) -> Response:
+    if exc.status_code < 400:  # a redirect (the console's sign-in): its headers, no body
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    if exc.status_code == 400:
+        # FastAPI's and Starlette's "error parsing the body" (bytes that are not UTF-8, a broken
+        # multipart form): a body that cannot be read, refused like any other invalid field.
+        errors = [{"field": "body", "message": UNREADABLE_BODY}]
+        return JSONResponse(
+            {"code": "du_lieu_khong_hop_le", "message": "Dữ liệu không hợp lệ", "errors": errors}, status_code=422
+        )
+    code, message = HTTP_MESSAGES.get(exc.status_code, ("yeu_cau_khong_hop_le", "Yêu cầu không hợp lệ"))
+    return JSONResponse({"code": code, "message": message}, status_code=exc.status_code, headers=exc.headers)
+
+
+REFUSED_VALUE = "Giá trị chứa ký tự hoặc dữ liệu không lưu được (ví dụ ký tự NUL)"
+
+
+def _data_error(request: Request) -> JSONResponse:
+    """The database refused a value that passed validation (a NUL character, a number out of
+    range): the request's data is at fault, not the server. The parameters holding a NUL are
+    named; otherwise the body is."""
+    params = [*request.path_params.items(), *request.query_params.multi_items()]
+    fields = sorted({k for k, v in params if isinstance(v, str) and "\x00" in v}) or ["body"]
+    errors = [{"field": f, "message": REFUSED_VALUE} for f in fields]
+    body = {"code": "du_lieu_khong_hop_le", "message": "Dữ liệu không hợp lệ", "errors": errors}
+    return JSONResponse(body, status_code=422)
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
@@ -125,17 +197,39 @@ def create_app(
     title: str | None = None,
     lifespan: Any = None,
     otel: bool = True,
+    max_body_bytes: int | None = None,
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
     """``otel=False`` turns FastAPI's native OpenTelemetry instrumentation off. The platform's
     metrics are Prometheus's (below) and no OpenTelemetry SDK is installed, so it records nothing
     here; but deciding so costs every request three provider look-ups (each through
-    ``os.environ``): a few µs that intake's hot route does not spend."""
+    ``os.environ``): a few µs that intake's hot route does not spend.
+
+    ``max_body_bytes``: request bodies past it are refused with 413 before they are read
+    (shared/bodylimit.py); ``body_limits`` gives named routes a larger one."""
     extra: dict[str, Any] = {} if otel else {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
-    app = FastAPI(title=title or f"Sáng kiến — {service}", lifespan=lifespan, version="1", **extra)
+    # What any operation may answer, whatever its route: a validation failure (in the platform's
+    # body, not FastAPI's), a dependency away (shared/outage.py), a body past the limit. Each
+    # router adds its own (401, 403, 404, 409, …: shared/apierrors.py).
+    platform = error_responses(422, 503, *((413,) if max_body_bytes is not None else ()))
+    app = FastAPI(
+        title=title or f"Sáng kiến — {service}",
+        lifespan=lifespan,
+        version="1",
+        responses=platform,
+        docs_url=None,  # shared/apidocs.py serves /docs itself, under the platform's CSP
+        redoc_url=None,
+        **extra,
+    )
+    apidocs.install(app)
 
     @app.exception_handler(DomainError)
     async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _starlette_error(_: Request, exc: StarletteHTTPException) -> Response:
+        return _http_error(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -147,6 +241,16 @@ def create_app(
             },
             status_code=422,
         )
+
+    # PostgreSQL or Redis away: 503 with Retry-After, never a 500 with a stack trace.
+    outage.install(app)
+
+    async def _refused_value(request: Request, exc: Exception) -> JSONResponse:
+        structlog.get_logger("http").info("value_refused_by_database", error=type(exc).__name__)
+        return _data_error(request)
+
+    for cls in (sa_exc.DataError, psycopg.DataError):
+        app.add_exception_handler(cls, _refused_value)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -167,5 +271,9 @@ def create_app(
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    if max_body_bytes is not None:
+        # Added first, so inside the observability middleware: its 413 is counted and carries
+        # the security headers like every other answer.
+        app.add_middleware(BodyLimit, max_bytes=max_body_bytes, paths=body_limits)
     app.add_middleware(ObservabilityMiddleware, service=service)
     return app

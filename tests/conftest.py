@@ -30,8 +30,9 @@ from shared.migrations import upgrade_all
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Servers of the intake/review stack and the ingester, shared by tests/intake and tests/review.
-pytest_plugins = ["tests.support.stack", "tests.support.browser"]
+# Servers of the intake/review stack and the ingester, shared by tests/intake and tests/review;
+# the private servers and processes the fault tests kill (tests/intake, tests/reliability).
+pytest_plugins = ["tests.support.stack", "tests.support.browser", "tests.support.faults"]
 
 
 @pytest.fixture(scope="session")

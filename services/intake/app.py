@@ -83,8 +83,18 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     configure_logging("intake", level=settings.log_level, json=settings.log_json)
     # Short timeouts: a Redis that does not answer must become a 503 quickly, not a hung phone.
-    redis = aioredis.from_url(
-        settings.redis_url, socket_timeout=2, socket_connect_timeout=1, health_check_interval=0, max_connections=64
+    # A blocking pool: past 64 commands in flight a request waits (up to 2 s) for a connection.
+    # The default pool raises at once instead, and a flood of look-ups then turned every other
+    # caller's tracking into a wrong 404 and let the flood past its own rate limit.
+    redis = aioredis.Redis.from_pool(
+        aioredis.BlockingConnectionPool.from_url(
+            settings.redis_url,
+            max_connections=64,
+            timeout=2,
+            socket_timeout=2,
+            socket_connect_timeout=1,
+            health_check_interval=0,
+        )
     )
     appender = StreamAppender(redis, max_batch=settings.max_batch, max_in_flight=settings.batches_in_flight)
     svc = IntakeService(settings, PiiCipher.from_settings(settings), appender)

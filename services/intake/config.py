@@ -23,6 +23,8 @@ class IntakeSettings(CommonSettings):
     rate_window_seconds: int = 60
     rate_limit_per_ip: int = 600  # a factory's workers share one NAT address at the deadline
     rate_limit_per_phone: int = 10
+    # One person (the keyed hash of the ID number): a flood that changes the phone each time.
+    rate_limit_per_id_number: int = 10
     # Look-ups per address and window: a miss in Redis costs review a query, so guessing codes
     # must not be free.
     rate_limit_tracking_per_ip: int = 60

@@ -22,15 +22,18 @@ from shared.contracts.leaderboard import LEADERBOARD_KEY, LEADERBOARD_VERSION_KE
 from shared.contracts.submissions import status_key
 from shared.redispack import pack
 
-# KEYS: stream, status, idempotency ("" when absent), ip counter, phone counter
+# KEYS: stream, status, idempotency ("" when absent), ip counter, phone counter, ID number
+#       counter ("" when not counted)
 # ARGV: message, high-water, status ttl, idempotency value, idempotency ttl, ip limit,
-#       phone limit, window, then the status record's fields as name/value pairs
+#       phone limit, window, ID number limit, then the status record's fields as name/value pairs
 #
 # Redis runs this once per submission, on the cores intake shares with it: each command counts.
 # The idempotency key is claimed by the first command (SET NX GET, Redis >= 7: the value it will
 # hold, or the value already there) and given back on a refusal; a phone counter, new in its
 # window as a rule, is created with its expiry in one SET NX EX (an address, shared behind a NAT,
-# is counted first and given its expiry the first time).
+# is counted first and given its expiry the first time). The phone and the ID number are counted by
+# their keyed hashes (the keys never hold either in clear), so that one person flooding the queue
+# with another phone each time is still stopped by the number on the card.
 ACCEPT_LUA = """
 local idem = KEYS[3] ~= ''
 if idem then
@@ -61,8 +64,15 @@ else
     if not redis.call('SET', KEYS[5], 1, 'NX', 'EX', ARGV[8]) then n = redis.call('INCR', KEYS[5]) end
     if n > tonumber(ARGV[7]) then
       refused = 'rate_phone'
-    elseif redis.call('EXISTS', KEYS[2]) == 1 then
-      refused = 'collision'
+    else
+      if KEYS[6] ~= '' then
+        n = 1
+        if not redis.call('SET', KEYS[6], 1, 'NX', 'EX', ARGV[8]) then n = redis.call('INCR', KEYS[6]) end
+        if n > tonumber(ARGV[9]) then refused = 'rate_id' end
+      end
+      if not refused and redis.call('EXISTS', KEYS[2]) == 1 then
+        refused = 'collision'
+      end
     end
   end
 end
@@ -71,7 +81,7 @@ if refused then
   return {refused, ''}
 end
 local id = redis.call('XADD', KEYS[1], '*', 'm', ARGV[1])
-redis.call('HSET', KEYS[2], unpack(ARGV, 9))
+redis.call('HSET', KEYS[2], unpack(ARGV, 10))
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 return {'ok', id}
 """
@@ -107,16 +117,20 @@ class AcceptCall(NamedTuple):
     phone_limit: int
     window: int
     status_fields: Sequence[str | bytes]
+    # The ID number's counter and its limit ("": not counted; last, so that they may be left out).
+    id_key: str = ""
+    id_limit: int = 0
 
     def args(self) -> list[Any]:
         return [
             ACCEPT_SHA,
-            5,
+            6,
             self.stream,
             self.status_key,
             self.idempotency_key,
             self.ip_key,
             self.phone_key,
+            self.id_key,
             self.message,
             self.high_water,
             self.status_ttl,
@@ -125,6 +139,7 @@ class AcceptCall(NamedTuple):
             self.ip_limit,
             self.phone_limit,
             self.window,
+            self.id_limit,
             *self.status_fields,
         ]
 

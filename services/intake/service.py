@@ -35,7 +35,16 @@ from shared.errors import (
     TooManyRequests,
     ValidationFailed,
 )
-from shared.pii import PHONE, HmacSha256, PiiCipher, SealedValue
+from shared.pii import (
+    ID_NUMBER,
+    PHONE,
+    HmacSha256,
+    InvalidPersonalData,
+    PiiCipher,
+    SealedValue,
+    normalize_id_number,
+    normalize_phone,
+)
 from shared.timeutil import format_vn, local, now
 
 
@@ -52,13 +61,25 @@ Tracking = TrackingAnswer
 
 
 # What became of each submission that reached the queue: ok, replay, full, rate_ip, rate_phone,
-# idem_conflict, collision, redis_unavailable. An operator on call watches full and unavailable.
+# rate_id, idem_conflict, collision, redis_unavailable. An operator on call watches full and unavailable.
 OUTCOMES = Counter("intake_submissions_total", "Submissions by outcome at the queue", ["outcome"])
 # The labelled counters, looked up once (``labels()`` takes a lock and builds a key per call).
 _OUTCOME = {
     kind: OUTCOMES.labels(kind)
-    for kind in ("ok", "replay", "full", "rate_ip", "rate_phone", "idem_conflict", "collision", "redis_unavailable")
+    for kind in (
+        "ok",
+        "replay",
+        "full",
+        "rate_ip",
+        "rate_phone",
+        "rate_id",
+        "idem_conflict",
+        "collision",
+        "redis_unavailable",
+    )
 }
+
+_RATE_KEYS = frozenset(("rate_ip", "rate_phone", "rate_id"))
 
 # uuid4 as ``uuid.uuid4().hex`` spells it, from the same 16 random bytes, without the UUID object.
 _UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
@@ -132,6 +153,35 @@ def window_error(campaign: CampaignEntry, at: dt.datetime) -> CampaignClosed | N
     return None
 
 
+class OverLimit:
+    """The counters Redis has said are past their limit in the current window (address, phone,
+    ID number), so that this process refuses the next request on the same key itself: before its
+    body is validated and its personal data sealed, and without a round trip. A flood then costs
+    the server little more than reading it (bench/flood.py measures what it leaves the others).
+
+    Only what Redis said is remembered, and only for its window (the window is in the key), so
+    the answers are the ones Redis would give. Requests with an Idempotency-Key are not answered
+    from here: a retry under its key may be a replay, which only Redis knows."""
+
+    MAX_KEYS = 65_536  # a botnet of phones each past its limit: bounded, then forgotten
+
+    def __init__(self) -> None:
+        self.slot = -1
+        self.keys: dict[str, str] = {}  # counter key → refusal kind
+
+    def __bool__(self) -> bool:
+        return bool(self.keys)
+
+    def kind(self, key: str) -> str | None:
+        return self.keys.get(key)
+
+    def add(self, slot: int, key: str, kind: str) -> None:
+        if slot != self.slot or len(self.keys) >= self.MAX_KEYS:
+            self.keys.clear()  # the last window's keys can never match again
+            self.slot = slot
+        self.keys[key] = kind
+
+
 class IntakeService:
     def __init__(self, settings: IntakeSettings, cipher: PiiCipher, appender: StreamAppender) -> None:
         self.settings = settings
@@ -139,6 +189,7 @@ class IntakeService:
         self.appender = appender
         self.directory: Directory | None = None
         self._body_mac = HmacSha256(settings.pii_keyring()[2])
+        self.over_limit = OverLimit()
 
     # --- reading the directory ------------------------------------------------------------------
 
@@ -178,10 +229,17 @@ class IntakeService:
     async def submit(self, raw: bytes, *, idempotency_key: str | None, client_ip: str) -> Accepted:
         at = now()
         campaign = self._reject_window(at)
+        # A key Redis has refused in this window (nothing to look up in normal times).
+        known = bool(self.over_limit) and not (idempotency_key or "").strip()
+        slot = int(at.timestamp()) // self.settings.rate_window_seconds
+        if known and (kind := self.over_limit.kind(f"rl:ip:{client_ip}:{slot}")):
+            raise self._too_many(kind, at)
         try:
             body: Any = orjson.loads(raw)
         except orjson.JSONDecodeError:
             raise ValidationFailed([{"field": "body", "message": "Nội dung gửi lên không phải JSON hợp lệ"}]) from None
+        if known and isinstance(body, dict) and (kind := self._known_person(body, slot)):
+            raise self._too_many(kind, at)
         clean, errors = validate(body, this_year=local(at).year)
         directory = self.require_directory()
         tenant_id = 0
@@ -196,6 +254,45 @@ class IntakeService:
         if errors or clean is None:
             raise ValidationFailed(errors)
         return await self._queue(clean, campaign, tenant_id, at, raw, idempotency_key, client_ip)
+
+    def _known_person(self, body: dict[str, Any], slot: int) -> str | None:
+        """The refusal Redis gave this phone or ID number in this window, if any (the keyed hashes
+        as _queue computes them; a value that does not normalise is validate()'s to refuse)."""
+        for name, normalize, kind, prefix in (
+            ("phone", normalize_phone, PHONE, "ph"),
+            ("id_number", normalize_id_number, ID_NUMBER, "id"),
+        ):
+            value = body.get(name)
+            if not isinstance(value, str):
+                continue
+            try:
+                digest = self.cipher.digest(normalize(value), kind=kind).hex()
+            except InvalidPersonalData:
+                continue
+            refused = self.over_limit.kind(f"rl:{prefix}:{digest[:32]}:{slot}")
+            if refused:
+                return refused
+        return None
+
+    def _too_many(self, kind: str, at: dt.datetime) -> TooManyRequests:
+        window = self.settings.rate_window_seconds
+        retry_after = window - int(at.timestamp()) % window
+        _OUTCOME[kind].inc()
+        if kind == "rate_ip":
+            return TooManyRequests(
+                "Có quá nhiều lượt gửi từ cùng một địa chỉ mạng, vui lòng thử lại sau", retry_after=retry_after
+            )
+        if kind == "rate_phone":
+            return TooManyRequests(
+                "Số điện thoại này đã gửi quá nhiều lần trong thời gian ngắn, vui lòng thử lại sau",
+                field="phone",
+                retry_after=retry_after,
+            )
+        return TooManyRequests(
+            "Số CMND/CCCD này đã gửi quá nhiều lần trong thời gian ngắn, vui lòng thử lại sau",
+            field="id_number",
+            retry_after=retry_after,
+        )
 
     async def _queue(
         self,
@@ -232,6 +329,7 @@ class IntakeService:
         )  # fmt: skip
         ip_key = f"rl:ip:{client_ip}:{slot}"
         phone_key = f"rl:ph:{phone_digest[:32]}:{slot}"
+        id_key = f"rl:id:{id_sealed.digest.hex()[:32]}:{slot}"  # the keyed hash, never the number
         for _attempt in range(5):
             code = new_tracking_code(tenant_id)
             fields["submission_id"] = new_submission_id()
@@ -251,6 +349,8 @@ class IntakeService:
                 phone_limit=s.rate_limit_per_phone,
                 window=window,
                 status_fields=status_fields,
+                id_key=id_key,
+                id_limit=s.rate_limit_per_id_number,
             )
             try:
                 kind, value = await self.appender.accept(call)
@@ -260,6 +360,10 @@ class IntakeService:
                     "Hệ thống tạm thời chưa nhận được sáng kiến, vui lòng gửi lại sau ít phút",
                     retry_after=s.retry_after_seconds,
                 ) from None
+            if kind in _RATE_KEYS:
+                key = {"rate_ip": ip_key, "rate_phone": phone_key, "rate_id": id_key}[kind]
+                self.over_limit.add(slot, key, kind)
+                raise self._too_many(kind, at)
             outcome = _OUTCOME.get(kind)
             (outcome or OUTCOMES.labels(kind)).inc()
             if kind == "ok":
@@ -272,17 +376,6 @@ class IntakeService:
                 raise ServiceUnavailable(
                     "Hệ thống đang nhận quá nhiều sáng kiến cùng lúc, vui lòng gửi lại sau ít phút",
                     retry_after=s.retry_after_seconds,
-                )
-            retry_after = window - int(at.timestamp()) % window
-            if kind == "rate_ip":
-                raise TooManyRequests(
-                    "Có quá nhiều lượt gửi từ cùng một địa chỉ mạng, vui lòng thử lại sau", retry_after=retry_after
-                )
-            if kind == "rate_phone":
-                raise TooManyRequests(
-                    "Số điện thoại này đã gửi quá nhiều lần trong thời gian ngắn, vui lòng thử lại sau",
-                    field="phone",
-                    retry_after=retry_after,
                 )
             # "collision": that tracking code is taken; draw another.
         raise ServiceUnavailable("Không cấp được mã theo dõi, vui lòng gửi lại", retry_after=1)

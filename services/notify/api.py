@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.notify import mailbox, outbox
 from services.notify.config import NotifySettings
+from shared.apierrors import error_responses
 from shared.contracts.reminders import NOTIFY_AUDIENCE, SEND_TASK, OutboxOut, ReminderOut
 from shared.db import tenant_session
 from shared.errors import NotFound
@@ -34,19 +35,28 @@ def caller(request: Request) -> Claims:
 Caller = Annotated[Claims, Depends(caller)]
 
 
-@router.get("/api/v1/reminders", response_model=OutboxOut, tags=["thư nhắc"])
+# A service token for notify (401); the caller's tenant's reminders only (404 for any other).
+OUTBOX_ERRORS = error_responses(401, 404)
+
+
+@router.get("/api/v1/reminders", response_model=OutboxOut, tags=["thư nhắc"], responses=error_responses(401))
 def reminders(claims: Caller, request: Request, state: Annotated[str, Query(max_length=16)] = "") -> OutboxOut:
     with tenant_session(request.app.state.sessions, claims.tenant_id) as s:
         return outbox.outbox(s, claims.tenant_id, state)
 
 
-@router.get("/api/v1/reminders/{reminder_id}", response_model=ReminderOut, tags=["thư nhắc"])
+@router.get("/api/v1/reminders/{reminder_id}", response_model=ReminderOut, tags=["thư nhắc"], responses=OUTBOX_ERRORS)
 def reminder(reminder_id: int, claims: Caller, request: Request) -> ReminderOut:
     with tenant_session(request.app.state.sessions, claims.tenant_id) as s:
         return outbox.describe(outbox.one(s, claims.tenant_id, reminder_id), body=True)
 
 
-@router.post("/api/v1/reminders/{reminder_id}/resend", response_model=ReminderOut, tags=["thư nhắc"])
+@router.post(
+    "/api/v1/reminders/{reminder_id}/resend",
+    response_model=ReminderOut,
+    tags=["thư nhắc"],
+    responses=error_responses(401, 404, 409),  # 409: already sent, waiting, or no address
+)
 def resend(reminder_id: int, claims: Caller, request: Request) -> ReminderOut:
     with tenant_session(request.app.state.sessions, claims.tenant_id) as s:
         answer = outbox.describe(outbox.resend(s, claims.tenant_id, reminder_id))
@@ -54,7 +64,8 @@ def resend(reminder_id: int, claims: Caller, request: Request) -> ReminderOut:
     return answer
 
 
-@router.get("/hop-thu", response_class=HTMLResponse)
+# The dev inbox of `make run` (pages, not an API: out of the OpenAPI document).
+@router.get("/hop-thu", response_class=HTMLResponse, include_in_schema=False)
 def inbox(request: Request) -> HTMLResponse:
     s = _settings(request)
     messages = []
@@ -67,7 +78,7 @@ def inbox(request: Request) -> HTMLResponse:
     return HTMLResponse(html)
 
 
-@router.get("/hop-thu/{message_id}", response_class=HTMLResponse)
+@router.get("/hop-thu/{message_id}", response_class=HTMLResponse, include_in_schema=False)
 def message(request: Request, message_id: str) -> HTMLResponse:
     s = _settings(request)
     if not s.dev_mailbox_dir:

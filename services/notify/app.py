@@ -36,6 +36,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
             smtp_check(settings.smtp_host, settings.smtp_port),
         ],
         lifespan=lifespan,
+        max_body_bytes=settings.max_body_bytes,
     )
     app.state.settings = settings
     app.state.sessions = make_sessionmaker(engine)

@@ -30,6 +30,9 @@ class NotifySettings(CommonSettings):
     send_batch_size: int = Field(50, ge=1, le=1000)
     send_max_retries: int = Field(30, ge=0)
     send_backoff_max_seconds: int = Field(60, ge=1)
+    # Request bodies past this are refused (413) before they are read (shared/bodylimit.py): the
+    # largest is a template (70,000 characters at most, shared/contracts/mailtemplates.py).
+    max_body_bytes: int = Field(1024 * 1024, ge=64 * 1024)
 
     @field_validator("reminder_offsets")
     @classmethod

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -24,13 +24,38 @@ def add(session: Session, values: dict[str, Any]) -> int | None:
     return session.execute(stmt).scalar()
 
 
+# Advisory locks of the ledger (bigint keys): "N" in the top byte, the tenant, the reminder.
+# Nothing else in the database takes keys in this range (the others are hashtext() values).
+_LOCK_SPACE = 0x4E << 56
+
+
+def _lock_key(tenant_id: int, reminder_id: int) -> int:
+    return _LOCK_SPACE | (tenant_id << 40) | (reminder_id & (2**40 - 1))
+
+
 def claim(session: Session, tenant_id: int, reminder_id: int) -> Reminder | None:
-    """Locked for this transaction; None when another worker holds it (it sends it now)."""
-    return session.scalar(
-        select(Reminder)
+    """Locked for this transaction; None when another sender holds it: the row locked (it sends
+    it now) or its advisory lock taken (it waits for the server's answer, sender.py)."""
+    found = session.execute(
+        select(Reminder, func.pg_try_advisory_xact_lock(_lock_key(tenant_id, reminder_id)))
         .where(Reminder.tenant_id == tenant_id, Reminder.id == reminder_id)
-        .with_for_update(skip_locked=True)
-    )
+        .with_for_update(skip_locked=True, of=Reminder)
+    ).first()
+    if found is None or not found[1]:
+        return None
+    row: Reminder = found[0]
+    return row
+
+
+def keep_claimed(session: Session, tenant_id: int, reminder_id: int) -> None:
+    """The advisory lock of a reminder, held by the session's connection (not its transaction)
+    until ``let_go`` or until the connection ends, a process killed included."""
+    session.execute(select(func.pg_advisory_lock(_lock_key(tenant_id, reminder_id))))
+
+
+def let_go(conn: Connection, tenant_id: int, reminder_id: int) -> None:
+    conn.execute(select(func.pg_advisory_unlock(_lock_key(tenant_id, reminder_id))))
+    conn.commit()
 
 
 def stale_planned(session: Session, tenant_id: int, before: dt.datetime, limit: int = 5000) -> list[int]:

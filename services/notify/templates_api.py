@@ -16,14 +16,17 @@ from services.notify import repository as repo
 from services.notify.api import Caller
 from services.notify.config import NotifySettings
 from services.notify.review_client import ReviewClient
+from shared.apierrors import error_responses
 from shared.contracts.mailtemplates import TEMPLATE_LABELS, PreviewOut, TemplateIn, TemplateOut, TemplatesOut
 from shared.db import tenant_session
 from shared.errors import Forbidden, NotFound
 from shared.servicetoken import Claims
+from shared.text import nfc
 from shared.timeutil import format_vn
 
 log = structlog.get_logger("notify.templates")
-router = APIRouter(tags=["mẫu thư"])
+# A service token for notify (401), a quản trị to write (403), one of the two templates (404).
+router = APIRouter(tags=["mẫu thư"], responses=error_responses(401, 403, 404))
 ADMIN_ROLE = "quan_tri"
 # How far ahead the preview looks for a real deadline: within the 60 days review answers for.
 PREVIEW_AHEAD = dt.timedelta(days=59)
@@ -63,6 +66,12 @@ def _admin(claims: Claims) -> None:
         raise Forbidden("Chỉ cán bộ quản trị được sửa mẫu thư nhắc")
 
 
+def _cleaned(body: TemplateIn) -> TemplateIn:
+    """What an administrator typed, as every form keeps it (shared/text.py): NFC, the control,
+    bidirectional and zero-width characters dropped (a NUL cannot even be stored), line breaks kept."""
+    return TemplateIn(subject=nfc(body.subject), body_text=nfc(body.body_text), body_html=nfc(body.body_html))
+
+
 def _draft(body: TemplateIn) -> messages.Draft:
     return messages.Draft(body.subject, body.body_text, body.body_html)
 
@@ -91,6 +100,7 @@ def list_templates(claims: Caller, request: Request) -> TemplatesOut:
 @router.put("/api/v1/templates/{name}", response_model=TemplateOut)
 def save_template(name: str, body: TemplateIn, claims: Caller, request: Request) -> TemplateOut:
     _admin(claims)
+    body = _cleaned(body)
     draft = _draft(body)
     messages.check(_name(name), draft)  # refused here, naming the field, before anything is written
     with tenant_session(request.app.state.sessions, claims.tenant_id) as s:
@@ -136,6 +146,7 @@ def _real_context(settings: NotifySettings, tenant_id: int, name: str) -> tuple[
 @router.post("/api/v1/templates/{name}/preview", response_model=PreviewOut)
 def preview_template(name: str, body: TemplateIn, claims: Caller, request: Request) -> PreviewOut:
     settings: NotifySettings = request.app.state.settings
+    body = _cleaned(body)
     real = _real_context(settings, claims.tenant_id, _name(name))
     if real is None:
         ctx = messages.context(name, messages.SAMPLE_DEADLINE, [messages.SAMPLE_UNIT], settings.console_url)

@@ -10,11 +10,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.reporting import service
 from services.reporting.deps import caller
+from shared.apierrors import error_responses
 from shared.contracts.dossier import RENDER_TASK, DossierJobOut, DossierJobsIn, DossierJobsOut
 from shared.db import tenant_session
 from shared.servicetoken import Claims
 
-router = APIRouter(prefix="/api/v1/dossiers", tags=["hồ sơ xét chọn"])
+# A service token for reporting (401); the caller's tenant's jobs only (404 for any other).
+router = APIRouter(prefix="/api/v1/dossiers", tags=["hồ sơ xét chọn"], responses=error_responses(401, 404))
 Caller = Annotated[Claims, Depends(caller)]
 
 
@@ -35,7 +37,10 @@ def ask_for_dossiers(body: DossierJobsIn, claims: Caller, request: Request) -> D
 
 @router.get("", response_model=DossierJobsOut)
 def jobs_of_round(
-    claims: Caller, request: Request, campaign: Annotated[str, Query()], round: Annotated[str, Query()]
+    claims: Caller,
+    request: Request,
+    campaign: Annotated[str, Query(max_length=64)],
+    round: Annotated[str, Query(max_length=32)],
 ) -> DossierJobsOut:
     with tenant_session(request.app.state.sessions, claims.tenant_id) as s:
         jobs = service.jobs_of_round(s, claims, campaign, round)

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.reporting.api import router
 from services.reporting.config import ReportingSettings
+from services.reporting.internal_api import router as internal_router
 from services.reporting.storage import presign_client
 from shared.celery_app import make_celery
 from shared.db import make_engine, make_sessionmaker
@@ -34,12 +35,15 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         "reporting",
         checks=lambda: [postgres_check(engine), redis_check(redis), s3_check(storage, settings.bucket)],
         lifespan=lifespan,
+        max_body_bytes=settings.max_body_bytes,
     )
     app.state.settings = settings
     app.state.sessions = make_sessionmaker(engine)
     app.state.token_key = settings.service_token_key()
     app.state.presigner = presign_client(settings)
+    app.state.storage = storage  # the retention purge deletes objects (internal_api)
     # The API only sends tasks (by name); the worker process owns services/reporting/tasks.py.
     app.state.celery = make_celery("reporting", settings)
     app.include_router(router)
+    app.include_router(internal_router)
     return app

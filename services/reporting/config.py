@@ -9,7 +9,7 @@ class ReportingSettings(CommonSettings):
     service_name: str = "reporting"
     # A render takes seconds (a 1,000-row dossier 9–12 s, bench/render.py): a task unacknowledged
     # after ten minutes belongs to a dead worker. A live one that runs longer meets its second copy
-    # at the job's row lock (service.render_claimed), which waits its turn.
+    # at the job's row lock (service.begin_render, render_claimed), which looks again later.
     task_visibility_timeout: int = 600
     # Download links the console hands out: presigned, so the browser fetches the object from
     # storage itself; short, since a link forwarded by mistake should soon be worth nothing.
@@ -21,3 +21,6 @@ class ReportingSettings(CommonSettings):
     # ten minutes before the job is marked failed, so an outage of a minute costs nothing.
     render_max_retries: int = Field(20, ge=0)
     render_backoff_max_seconds: int = Field(30, ge=1)
+    # Request bodies past this are refused (413) before they are read (shared/bodylimit.py). A
+    # dossier of 1,000 rows with 1,000 characters of Vietnamese in each is ~2.5 MB of JSON.
+    max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024 * 1024)

@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, MetaData, SmallInteger, String, Text, UniqueConstraint, Uuid, func
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, SmallInteger, String, Text, UniqueConstraint, Uuid, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -47,9 +47,12 @@ class DossierJob(Base):
     rows: Mapped[int] = mapped_column(Integer)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)  # the Dossier contract's JSON
     state: Mapped[str] = mapped_column(String(16), default="queued")
-    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)  # renders begun
+    renders: Mapped[int] = mapped_column(SmallInteger, default=0)  # renders that set it done
     pdf_key: Mapped[str | None] = mapped_column(Text)
     docx_key: Mapped[str | None] = mapped_column(Text)
+    pdf_bytes: Mapped[int | None] = mapped_column(BigInteger)  # as storage reported them
+    docx_bytes: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
     requested_by: Mapped[int] = mapped_column(Integer)  # the officer's id in review (no name)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -78,3 +78,12 @@ def start(session: Session, tenant_id: int, job_id: uuid.UUID, at: dt.datetime) 
         .where(DossierJob.tenant_id == tenant_id, DossierJob.id == job_id, DossierJob.state != "done")
         .values(state="rendering", attempts=DossierJob.attempts + 1, started_at=at, error=None)
     )
+
+
+def delete_jobs_of_campaign(session: Session, tenant_id: int, campaign: str) -> int:
+    """A render in progress holds its job's row: the DELETE waits for it, so no render of this
+    campaign writes an object after the purge has listed them."""
+    result = session.execute(
+        delete(DossierJob).where(DossierJob.tenant_id == tenant_id, DossierJob.campaign_code == campaign)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # a CursorResult for DML

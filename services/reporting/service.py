@@ -20,7 +20,8 @@ from services.reporting import repository as repo
 from services.reporting import storage
 from services.reporting.models import DossierJob
 from shared.contracts.dossier import JOB_STATE_LABELS, Dossier, DossierJobOut, DossierJobsIn, JobState
-from shared.errors import NotFound
+from shared.contracts.retention import PurgeOut
+from shared.errors import NotFound, ServiceUnavailable
 from shared.servicetoken import Claims
 from shared.timeutil import local, now
 
@@ -113,6 +114,7 @@ def describe(job: DossierJob, links: Links | None) -> DossierJobOut:
         pdf_url=pdf_url,
         docx_url=docx_url,
         error=job.error,
+        tracking_codes=[str(r.get("tracking_code", "")) for r in job.payload.get("rows", [])],
     )
 
 
@@ -121,9 +123,18 @@ def describe(job: DossierJob, links: Links | None) -> DossierJobOut:
 
 def begin_render(session: Session, tenant_id: int, job_id: str) -> bool:
     """Mark the job as rendering (its own short transaction, so the console sees progress).
-    False when there is nothing to do: no such job, or already done."""
-    found = repo.job(session, tenant_id, _job_id(job_id))
-    if found is None or found.state == JobState.done:
+    False when there is nothing to do: no such job, or already done.
+
+    The row is taken with SKIP LOCKED, never waited for: while another delivery of the task
+    renders the job it holds the row, and an UPDATE here would sit behind that lock for the
+    whole render, a worker process idle. Held: True without a mark, and ``render_claimed``
+    answers ``busy`` (the task looks again later)."""
+    jid = _job_id(job_id)
+    found = repo.claim(session, tenant_id, jid)
+    if found is None:
+        held = repo.job(session, tenant_id, jid)
+        return held is not None and held.state != JobState.done
+    if found.state == JobState.done:
         return False
     repo.start(session, tenant_id, found.id, now())
     return True
@@ -160,8 +171,8 @@ def render_claimed(
         ext: storage.dossier_key(tenant_id, job.campaign_code, job.round_code, job.unit_code, job.content_hash, ext)
         for ext in ("pdf", "docx")
     }
-    storage.put_verified(client, bucket, keys["pdf"], renderers.pdf(dossier), storage.PDF)
-    storage.put_verified(client, bucket, keys["docx"], renderers.docx(dossier), storage.DOCX)
+    pdf_bytes = storage.put_verified(client, bucket, keys["pdf"], renderers.pdf(dossier), storage.PDF)
+    docx_bytes = storage.put_verified(client, bucket, keys["docx"], renderers.docx(dossier), storage.DOCX)
     repo.set_state(
         session,
         tenant_id,
@@ -169,6 +180,11 @@ def render_claimed(
         state=JobState.done.value,
         pdf_key=keys["pdf"],
         docx_key=keys["docx"],
+        pdf_bytes=pdf_bytes,
+        docx_bytes=docx_bytes,
+        # Under the row lock: a second render of the same job reaching here at the same time
+        # is what the lock rules out, and this count is how a test sees that it did.
+        renders=DossierJob.renders + 1,
         finished_at=now(),
         error=None,
     )
@@ -182,3 +198,23 @@ def fail(session: Session, tenant_id: int, job_id: str, reason: str) -> None:
     found = repo.job(session, tenant_id, _job_id(job_id))
     if found is not None and found.state != JobState.done:
         repo.set_state(session, tenant_id, found.id, state=JobState.failed.value, error=reason, finished_at=now())
+
+
+# --- retention --------------------------------------------------------------------------------
+
+
+def purge_campaign(session: Session, client: Minio, bucket: str, tenant_id: int, campaign: str) -> PurgeOut:
+    """Everything reporting keeps of the tenant's campaign: the dossier jobs (their snapshots
+    name people) and every object under the campaign's prefix (found by prefix, not by the
+    rows, so an object a lost job left behind goes too). Storage away: the error propagates
+    and the caller's transaction rolls the rows back; asked again, it finishes."""
+    from minio.error import S3Error
+    from urllib3.exceptions import HTTPError
+
+    jobs = repo.delete_jobs_of_campaign(session, tenant_id, campaign)
+    session.flush()
+    try:
+        objects = storage.delete_prefix(client, bucket, storage.campaign_prefix(tenant_id, campaign))
+    except (S3Error, HTTPError, OSError) as exc:
+        raise ServiceUnavailable("Kho lưu trữ tệp tạm thời không phản hồi", retry_after=60) from exc
+    return PurgeOut(objects_deleted=objects, jobs_deleted=jobs)

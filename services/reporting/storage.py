@@ -23,13 +23,15 @@ def dossier_key(tenant_id: int, campaign: str, round_code: str, unit: str, conte
     return f"{tenant_id}/ho-so/{campaign}/{round_code}/{unit}/{content_hash}.{ext}"
 
 
-def put_verified(client: Minio, bucket: str, key: str, data: bytes, content_type: str) -> None:
-    """Write the object and read its size back: a job is never done on an object that is not
-    there. Writing the same key again writes the same bytes' worth (content-addressed)."""
+def put_verified(client: Minio, bucket: str, key: str, data: bytes, content_type: str) -> int:
+    """Write the object and read its size back (returned): a job is never done on an object
+    that is not there. Writing the same key again writes the same bytes' worth
+    (content-addressed)."""
     client.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type)
     stat = client.stat_object(bucket, key)
     if stat.size != len(data):
         raise OSError(f"object storage kept {stat.size} bytes of {len(data)} for {key}")
+    return len(data)
 
 
 def present(client: Minio, bucket: str, key: str) -> bool:
@@ -68,3 +70,21 @@ def download_url(client: Minio, bucket: str, key: str, filename: str, ttl_second
         expires=dt.timedelta(seconds=ttl_seconds),
         response_headers={"response-content-disposition": disposition},
     )
+
+
+def delete_prefix(client: Minio, bucket: str, prefix: str) -> int:
+    """Remove every object under ``prefix`` (a tenant's campaign: ``<tenant>/ho-so/<campaign>/``),
+    one by one so the count is what storage really removed. Nothing there: 0."""
+    removed = 0
+    for obj in client.list_objects(bucket, prefix=prefix, recursive=True):
+        if obj.object_name is None or obj.is_dir:
+            continue
+        client.remove_object(bucket, obj.object_name)
+        removed += 1
+    return removed
+
+
+def campaign_prefix(tenant_id: int, campaign: str) -> str:
+    """What :func:`dossier_key` puts before a campaign's rounds (the trailing slash keeps
+    "75k-demo" from matching "75k-demo-2")."""
+    return f"{tenant_id}/ho-so/{campaign}/"

@@ -82,7 +82,11 @@ def render_dossier(self: Any, tenant_id: int, job_id: str) -> str:
         if self.request.retries >= settings.render_max_retries:
             _give_up(res, tenant_id, job_id, OUTAGE)
             raise
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+        # max_retries named: Celery's own default (3) would end the task after ~30 s of an
+        # outage, with the job left "rendering" for good instead of retried or marked failed.
+        raise self.retry(
+            exc=exc, countdown=backoff(self.request.retries), max_retries=settings.render_max_retries
+        ) from exc
     except Exception:
         log.exception("dossier_failed", job=job_id, tenant=tenant_id)
         _give_up(res, tenant_id, job_id, BROKEN)
@@ -90,6 +94,7 @@ def render_dossier(self: Any, tenant_id: int, job_id: str) -> str:
     if outcome == "busy":
         # Another delivery of this task renders it now. Look again later: if that worker dies,
         # the lock goes with its connection and this copy finishes the job.
+        log.info("dossier_busy", job=job_id, tenant=tenant_id)
         raise self.retry(countdown=10, max_retries=settings.render_max_retries + 30)
     log.info("dossier_" + outcome.replace("-", "_"), job=job_id, tenant=tenant_id)
     return outcome

@@ -9,19 +9,24 @@ from fastapi import FastAPI
 
 from services.review.accounts.api import router as accounts_router
 from services.review.api import router
+from services.review.audit.api import router as audit_api_router
+from services.review.audit.pages import router as audit_pages_router
 from services.review.config import ReviewSettings
 from services.review.console.config_pages import router as config_router
 from services.review.console.dispute_pages import router as dispute_router
 from services.review.console.export_pages import router as export_router
 from services.review.console.national_pages import router as national_router
+from services.review.console.pages import IMPORT_PATH
 from services.review.console.pages import router as console_router
 from services.review.console.selection_pages import router as selection_router
 from services.review.console.unit_pages import router as unit_router
+from services.review.console.xlsx import MAX_BYTES as XLSX_MAX_BYTES
 from services.review.dossiers.client import ReportingClient
 from services.review.dossiers.pages import router as dossier_router
 from services.review.internal_api import router as internal_router
 from services.review.outbox.client import NotifyClient
 from services.review.outbox.pages import router as outbox_router
+from services.review.retention.pages import router as retention_router
 from services.review.workflow.api import public as workflow_public
 from services.review.workflow.api import router as workflow_router
 from services.review.workflow.tracking import install_tracking_refresh
@@ -43,7 +48,14 @@ def create_app(settings: ReviewSettings | None = None) -> FastAPI:
         await redis.aclose()
         engine.dispose()
 
-    app = create_base_app("review", checks=lambda: [postgres_check(engine), redis_check(redis)], lifespan=lifespan)
+    app = create_base_app(
+        "review",
+        checks=lambda: [postgres_check(engine), redis_check(redis)],
+        lifespan=lifespan,
+        max_body_bytes=settings.max_body_bytes,
+        # The Excel import takes a file up to its own limit (a clear page past it) plus the form.
+        body_limits={IMPORT_PATH: max(settings.max_body_bytes, XLSX_MAX_BYTES + 1024 * 1024)},
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
@@ -68,4 +80,7 @@ def create_app(settings: ReviewSettings | None = None) -> FastAPI:
     app.include_router(workflow_public)
     app.include_router(internal_router)
     app.include_router(outbox_router)
+    app.include_router(retention_router)
+    app.include_router(audit_pages_router)
+    app.include_router(audit_api_router)
     return app

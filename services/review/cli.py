@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 
 import redis
 
@@ -11,6 +12,8 @@ from services.review.accounts.demo import seed_demo_officers
 from services.review.config import ReviewSettings
 from services.review.console import fingerprints
 from services.review.console.demo import DEMO_EMAIL_DOMAIN, seed_demo_console
+from services.review.retention import job as retention_job
+from services.review.retention.client import ReportingPurgeClient
 from services.review.service import CAMPAIGN_2021, DEMO_CAMPAIGN, ensure_campaigns, load_tree
 from services.review.workflow.seed import seed_workflows
 from shared.db import TenantScope, make_engine, make_sessionmaker, tenant_scope
@@ -36,6 +39,12 @@ def main(argv: list[str]) -> None:
     sub.add_parser(
         "publish-directory", help="công bố danh mục đợt phát động, đơn vị và bảng xếp hạng lên Redis cho intake"
     )
+    p = sub.add_parser(
+        "retention", help="xoá dữ liệu cá nhân của các chương trình đã hết thời hạn lưu trữ (chạy hằng ngày)"
+    )
+    p.add_argument("--tenant", action="append", default=[], help="mã đơn vị (mặc định: mọi đơn vị)")
+    p.add_argument("--campaign", action="append", default=[], help="mã chương trình (mặc định: mọi chương trình)")
+    p.add_argument("--every", type=float, default=0, help="chạy lại sau mỗi ngần ấy giây (make run: 86400); 0: một lần")
     p = sub.add_parser("dead-letters", help="xem và gửi lại các tin lỗi của luồng tiếp nhận")
     p.add_argument("--replay", metavar="ID", action="append", default=[], help="gửi lại tin lỗi ID (lặp lại được)")
     p.add_argument("--replay-all", action="store_true")
@@ -54,6 +63,9 @@ def main(argv: list[str]) -> None:
     try:
         if args.cmd == "dead-letters":
             _dead_letters(client, settings, args.replay, args.replay_all)
+            return
+        if args.cmd == "retention":
+            _retention(scope, client, settings, args.tenant, args.campaign, args.every)
             return
         if args.cmd == "seed-officers":
             _seed_officers(scope, settings)
@@ -134,3 +146,43 @@ def _dead_letters(client: redis.Redis, settings: ReviewSettings, ids: list[str],
     for d in letters:
         when = d.failed_at.strftime("%H:%M %d/%m/%Y") if d.failed_at else "?"
         print(f"{d.id}\t{when}\t{d.tracking_code or '-'}\t{d.tenant or '-'}/{d.subunit or '-'}\t{d.reason}")
+
+
+def _retention(
+    scope: TenantScope,
+    client: redis.Redis,
+    settings: ReviewSettings,
+    tenants: list[str],
+    campaigns: list[str],
+    every: float,
+) -> None:
+    """Once (the CronJob), or every ``every`` seconds until stopped (make run). A run that could
+    not finish a campaign says why and exits non-zero once; the next run finishes it."""
+    reporting = ReportingPurgeClient(settings.reporting_url, settings.service_token_key)
+    log = get_logger("review.retention")
+    while True:
+        try:
+            report = retention_job.run(
+                scope, client, reporting, tenant_codes=tenants or None, campaign_codes=campaigns or None
+            )
+        except Exception as exc:
+            if every <= 0:
+                raise
+            # make run's loop outlives a database or Redis restart: the next day's run finishes.
+            log.warning("retention_run_failed", error=type(exc).__name__)
+            time.sleep(every)
+            continue
+        for c in report.campaigns:
+            state = "xong" if c.finished and not c.problem else f"chưa xong: {c.problem or 'lần chạy khác đã ghi'}"
+            print(
+                f"{c.tenant_code}/{c.campaign_code}: xoá dữ liệu cá nhân của {c.submissions} sáng kiến, "
+                f"{c.objects} tệp hồ sơ, {c.tracking_records} bản ghi theo dõi, {c.dead_letters} tin lỗi ({state})"
+            )
+        if not report.campaigns:
+            print(f"Ngày {report.today:%d/%m/%Y}: không có chương trình nào cần xoá dữ liệu cá nhân.")
+        if every <= 0:
+            if report.failed:
+                raise SystemExit(1)
+            return
+        # What could not finish (reporting still starting, say) is tried again within the minute.
+        time.sleep(min(every, 60) if report.failed else every)

@@ -31,6 +31,10 @@ class ReviewSettings(CommonSettings):
     service_call_timeout_seconds: float = Field(10.0, gt=0)
     # Notify keeps the reminders the console's outbox shows (services/review/outbox).
     notify_url: str = Field("http://127.0.0.1:8003", description="notify's API, as review reaches it")
+    # Request bodies past this are refused (413) before they are read (shared/bodylimit.py): the
+    # console's forms and the JSON API send a few KB; the Excel import has its own, larger
+    # limit (console/xlsx.py MAX_BYTES and room for the form around the file).
+    max_body_bytes: int = Field(1024 * 1024, ge=64 * 1024)
 
     def confirmation_signing_key(self) -> bytes:
         from services.review.workflow.tokens import derive_key

@@ -12,12 +12,13 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from services.review.config import ReviewSettings
 from services.review.workflow import obligations as obligations_service
+from shared.apierrors import error_responses
 from shared.contracts.obligations import REVIEW_AUDIENCE, SYSTEM_ROLE, ObligationsOut
 from shared.db import tenant_session
 from shared.errors import Unauthorized
 from shared.servicetoken import REFUSED, Claims, bearer, verify
 
-router = APIRouter(prefix="/api/v1/internal", tags=["nội bộ"])
+router = APIRouter(prefix="/api/v1/internal", tags=["nội bộ"], responses=error_responses(401))
 
 
 def system_caller(request: Request) -> Claims:

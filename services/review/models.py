@@ -180,10 +180,12 @@ class Submission(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     unit_id: Mapped[int] = mapped_column(BigInteger)
     full_name: Mapped[str] = mapped_column(Text)
-    id_number_enc: Mapped[bytes] = mapped_column(LargeBinary)
-    id_number_hash: Mapped[bytes] = mapped_column(LargeBinary)
-    phone_enc: Mapped[bytes] = mapped_column(LargeBinary)
-    phone_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    # None only once the retention job deleted the row's personal data (migration 0007: a CHECK
+    # holds every other row whole).
+    id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id_number_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
     idea_group: Mapped[str] = mapped_column(String(16))
     field: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(Text)
@@ -208,3 +210,5 @@ class Submission(Base):
     search_text: Mapped[str] = mapped_column(
         Text, Computed("review.fold(full_name || ' ' || title || ' ' || tracking_code)", persisted=True)
     )
+    # Migration 0007: when the retention job deleted the personal data (services/review/retention).
+    personal_data_deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

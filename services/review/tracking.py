@@ -25,7 +25,9 @@ def lookup(sessions: sessionmaker[Session], raw_code: str, phone_digest_hex: str
         raise not_found
     with tenant_session(sessions, tenant_id_of(code)) as s:
         found = repo.submission_by_code(s, tenant_id_of(code), code)
-        if found is None or not hmac.compare_digest(found[0].phone_hash.hex(), phone_digest_hex.lower()):
+        # A submission whose personal data the retention job deleted has no phone to match.
+        phone_hash = None if found is None else found[0].phone_hash
+        if found is None or phone_hash is None or not hmac.compare_digest(phone_hash.hex(), phone_digest_hex.lower()):
             raise not_found
         sub, unit, tenant = found
         state = progress(s, sub)

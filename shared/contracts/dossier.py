@@ -113,6 +113,8 @@ class DossierJobOut(BaseModel):
     pdf_url: str | None = None  # presigned, expiring; only when done
     docx_url: str | None = None
     error: str | None = None  # Vietnamese, for the officer
+    # The initiatives in it: review records, when an officer downloads it, whose data it showed.
+    tracking_codes: list[str] = Field(default_factory=list)
 
 
 class DossierJobsOut(BaseModel):

@@ -17,7 +17,10 @@ LONG_MAX = 1000  # benefit, awards
 EMAIL_MAX = 254
 APPLIED_FROM_MAX = 100
 
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s.]{2,63}$")
+# Neither white space, control characters nor what an address may only carry quoted (markup,
+# a list, a display name): "<script>@x.vn" is no one's address, and a NUL cannot be stored.
+_EMAIL_CHAR = r"[^@\s\x00-\x1f\x7f<>()\[\]\\,;:\"]"
+EMAIL = re.compile(rf"^{_EMAIL_CHAR}{{1,64}}@{_EMAIL_CHAR}{{1,253}}\.(?:(?!\.){_EMAIL_CHAR}){{2,63}}$")
 # ASCII digits only: "²".isdigit() is true too.
 _YEAR = re.compile(r"[0-9]{4}")
 BIRTH_YEAR_MIN = 1930

@@ -683,8 +683,17 @@ def compose_env(service: Doc) -> dict[str, str | None]:
     return {k: (None if v is None else str(v)) for k, v in env.items()}
 
 
+# Compose services of the image that run a scheduled job rather than a `run` pair (Kubernetes
+# runs them as CronJobs; tests/review/retention/test_schedule.py checks both).
+COMPOSE_JOBS = {"review-retention"}
+
+
 def compose_apps() -> dict[str, Doc]:
-    return {n: s for n, s in compose()["services"].items() if str(s.get("image", "")).split(":")[0] == IMAGE}
+    return {
+        n: s
+        for n, s in compose()["services"].items()
+        if str(s.get("image", "")).split(":")[0] == IMAGE and n not in COMPOSE_JOBS
+    }
 
 
 def test_compose_builds_one_image_and_runs_every_process_once() -> None:

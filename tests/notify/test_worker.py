@@ -6,9 +6,9 @@ server kept, counted by Message-ID), none lost.
 
 The server refuses what it held (the connections are gone: those transactions never completed),
 as a real server does with a DATA that did not finish. The moment the kill lands is chosen so:
-killed after a server's 250 and before the commit, a reminder is sent twice — sender.py's one
-documented window, which no SMTP client can close (the protocol has no way to ask "did you keep
-it?")."""
+each worker is waiting on the server's answer, the case sender.py settles with an advisory lock
+(the row back to planned, skipped by another copy while its sender lives, sent again once it is
+dead). Kills at random moments are tests/reliability/test_kill_storms.py's."""
 
 from __future__ import annotations
 

@@ -29,6 +29,8 @@ DOSSIERS = "tests/review/console/test_dossiers.py"
 OUTBOX = "tests/review/console/test_outbox_pages.py"
 UNIT_EMAILS = "tests/review/console/test_unit_emails.py"
 MAIL_TEMPLATES = "tests/review/console/test_mail_templates.py"
+WHO_SAW = "tests/review/audit/test_who_saw.py"
+RETENTION = "tests/review/retention/test_pages.py"
 # Tenant-scoped by a service token, not an officer: another tenant's token lists none of ours.
 OBLIGATIONS = "tests/review/workflow/test_obligations.py"
 
@@ -43,8 +45,8 @@ CATALOGUE: dict[str, str] = {
     "GET /readyz": NO_TENANT,
     "GET /metrics": NO_TENANT,
     "GET /docs": NO_TENANT,
-    "GET /docs/oauth2-redirect": NO_TENANT,
-    "GET /redoc": NO_TENANT,
+    "GET /docs/init.js": NO_TENANT,
+    "GET /docs/{asset}": NO_TENANT,  # Swagger UI's files (shared/apidocs.py)
     "GET /openapi.json": NO_TENANT,
     "GET /api/v1/campaigns": NO_TENANT,
     "GET /api/v1/tenants": NO_TENANT,
@@ -92,6 +94,7 @@ CATALOGUE: dict[str, str] = {
     "PUT /api/v1/workflow/campaigns/{campaign}/rounds/{round_code}/deadlines/{deadline_id}": CONFIG,
     "PUT /api/v1/workflow/campaigns/{campaign}/rounds/{round_code}/quota-rules/{rule_id}": CONFIG,
     "PUT /api/v1/workflow/campaigns/{campaign}/rubric": OWN_TENANT,  # edits the officer's own tenant's rubric
+    "POST /api/v1/workflow/audit/who-saw": WHO_SAW,  # another tenant's person: none of ours found
     # Console pages
     "GET /console/": OWN_TENANT,
     "GET /console/static/console.css": NO_TENANT,
@@ -139,6 +142,11 @@ CATALOGUE: dict[str, str] = {
     "POST /console/mau-thu-nhac/{name}/mac-dinh": MAIL_TEMPLATES,
     "GET /console/ho-so": DOSSIERS,
     "POST /console/ho-so": DOSSIERS,
+    "GET /console/ho-so/{job_id}/{fmt}": WHO_SAW,  # another tenant's dossier: 404 (reporting's RLS)
+    "GET /console/ai-da-xem": WHO_SAW,
+    "POST /console/ai-da-xem": WHO_SAW,
+    "GET /console/luu-tru": RETENTION,  # the officer's own tenant's dates
+    "POST /console/luu-tru/{campaign}": RETENTION,  # sets the officer's own tenant's date only
     "GET /console/toan-quoc": NATIONAL,
     "POST /console/toan-quoc/{source_tenant}/{source_submission}/quyet-dinh": NATIONAL,
 }

@@ -38,9 +38,14 @@ PT_PER_MM = 72 / 25.4
 _LEVEL_WORDS = ("TỈNH", "THÀNH PHỐ", "HUYỆN", "QUẬN", "THỊ XÃ", "XÃ", "PHƯỜNG", "VIỆT NAM", "NGÀNH", "CÔNG TY")
 
 # Line breaks of every kind become "\n"; then what XML 1.0 cannot hold (C0 controls but tab and
-# newline, lone surrogates, U+FFFE/U+FFFF) and the invisible C1 controls are dropped.
+# newline, lone surrogates, U+FFFE/U+FFFF), the invisible C1 controls, and the bidirectional and
+# zero-width characters are dropped (what review's forms drop too, shared/text.py: a row written
+# before that, or by SQL, must not turn a line of a document of record around).
 _BREAKS = re.compile(r"\r\n|[\r\v\f\x85\u2028\u2029]")
-_INVALID = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+_INVALID = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff"
+    r"\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 
 
 def clean(s: str | None) -> str:

@@ -21,8 +21,11 @@ from services.review.accounts.schemas import (
     PasswordResetOut,
     UnitOut,
 )
+from shared.apierrors import error_responses
 
-api = APIRouter(prefix="/api/v1/review", tags=["cán bộ"])
+# Every route acts as a signed-in officer (401 without one, 403 without the CSRF token or the
+# role); the accounts are those of the officer's units (404 for any other), names unique (409).
+api = APIRouter(prefix="/api/v1/review", tags=["cán bộ"], responses=error_responses(401, 403, 404, 409))
 Admin = Annotated[Officer, Depends(require_role(Role.quan_tri))]
 OfficerId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 

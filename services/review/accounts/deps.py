@@ -2,8 +2,10 @@
 
 * ``current_officer`` — the signed-in :class:`Officer` (401 when there is none). For POST,
   PUT, PATCH and DELETE it also checks the CSRF token (header ``X-CSRF-Token`` or form field
-  ``csrf_token``) against the session's, so every state-changing endpoint that acts as an
-  officer is protected by depending on it — nothing to remember per route.
+  ``csrf_token``) against the session's, and refuses what a browser says came from another
+  site (``Origin``, ``Sec-Fetch-Site``: :func:`cross_site`) even with the token, so every
+  state-changing endpoint that acts as an officer is protected by depending on it — nothing
+  to remember per route.
 * ``officer_session`` — a Session whose transactions are scoped to the officer's tenant
   (``SET LOCAL app.tenant_id``), committed after the handler like ``services.review.deps``.
 * ``require_role(Role.x, …)`` — ``current_officer`` plus a role check (403).
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.orm import Session
@@ -34,6 +37,11 @@ CSRF_FIELD = "csrf_token"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 LOGIN_PATH = "/console/dang-nhap"
 CSRF_MESSAGE = "Phiên làm việc không hợp lệ hoặc đã hết hạn. Vui lòng tải lại trang rồi thử lại."
+CROSS_SITE_MESSAGE = (
+    "Yêu cầu được gửi từ một trang web khác nên đã bị từ chối. Vui lòng thao tác ngay trên trang của hệ thống."
+)
+# What Sec-Fetch-Site may say of a state-changing request the console's own pages sent.
+OWN_SITE = frozenset({"same-origin", "none"})
 
 
 def _settings(request: Request) -> ReviewSettings:
@@ -109,8 +117,31 @@ def optional_officer(request: Request) -> Officer | None:
     return officer
 
 
+def cross_site(request: Request) -> bool:
+    """A browser says this request comes from a page of another site: Sec-Fetch-Site other
+    than same-origin (a sibling subdomain is "same-site", and may be anyone's), or an Origin
+    that is neither this host nor the console's public address ("null" included: a sandboxed
+    frame, a document of no origin). Checked besides the CSRF token, not instead of it: a
+    client that sends neither header (an old browser, a script) still needs the token."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in OWN_SITE:
+        return True
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    netloc = urlsplit(origin).netloc.lower()
+    if not netloc:
+        return True
+    own = {request.headers.get("host", "").lower(), urlsplit(_settings(request).public_url).netloc.lower()}
+    return netloc not in own
+
+
 def _check_csrf(request: Request, csrf: str | None) -> None:
-    if request.method in UNSAFE_METHODS and not csrf_matches(console_session(request), csrf):
+    if request.method not in UNSAFE_METHODS:
+        return
+    if cross_site(request):
+        raise Forbidden(CROSS_SITE_MESSAGE)
+    if not csrf_matches(console_session(request), csrf):
         raise Forbidden(CSRF_MESSAGE)
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.review.accounts import service
 from services.review.accounts.deps import (
+    CROSS_SITE_MESSAGE,
     CSRF_MESSAGE,
     LOGIN_PATH,
     PageOfficer,
@@ -17,6 +18,7 @@ from services.review.accounts.deps import (
     client_ip,
     console_session,
     cookie_name,
+    cross_site,
     login_throttle,
     optional_officer,
     session_id,
@@ -112,6 +114,10 @@ def login(
     password: Annotated[str, Form(max_length=256)] = "",
     csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
+    if cross_site(request):
+        # Signing a browser in to an account of someone else's choosing (login CSRF) is refused
+        # even with a token that page may have fetched.
+        return _login_page(request, status=403, error=CROSS_SITE_MESSAGE, login=login)
     if not csrf_matches(console_session(request), csrf_token):
         # An expired form (or a forged post): a fresh form, with a fresh token, says so.
         return _login_page(request, status=403, error=CSRF_MESSAGE, login=login)
@@ -136,14 +142,15 @@ def login(
 @router.post("/dang-xuat")
 def logout(request: Request, csrf: Annotated[str | None, Depends(submitted_csrf)]) -> Response:
     data = console_session(request)
-    if data is not None and not csrf_matches(data, csrf):
+    foreign = cross_site(request)
+    if data is not None and (foreign or not csrf_matches(data, csrf)):
         return render(
             request,
             "console/thong_bao.html",
             officer=None,
             status=403,
             title="Không thể đăng xuất",
-            message=CSRF_MESSAGE,
+            message=CROSS_SITE_MESSAGE if foreign else CSRF_MESSAGE,
             back_href=HOME_PATH,
             back_label="Về trang chính",
         )

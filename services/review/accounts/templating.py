@@ -55,6 +55,10 @@ NAV: list[NavItem] = [
     NavItem("thu-nhac", "Thư nhắc hạn", "/console/thu-nhac", frozenset({Role.quan_tri}), national=False),
     # The units' contact addresses (notify's reminders); the Tổng Liên đoàn has no tree below it.
     NavItem("don-vi", "Đơn vị", "/console/don-vi", frozenset({Role.quan_tri}), national=False),
+    # Personal data: who saw a person's data (services/review/audit) and until when it is kept
+    # (services/review/retention).
+    NavItem("ai-da-xem", "Ai đã xem dữ liệu", "/console/ai-da-xem", frozenset({Role.quan_tri}), national=False),
+    NavItem("luu-tru", "Lưu trữ dữ liệu", "/console/luu-tru", frozenset({Role.quan_tri}), national=False),
 ]
 
 CSS_PATH = _HERE / "static" / "console.css"

@@ -29,3 +29,14 @@ class AuditRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[bytes] = mapped_column(LargeBinary)
     hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuditSubject(Base):
+    """A submission whose personal data an audit entry showed (migration 0007): the index that
+    answers "who saw this person's data" without reading the chain. Append-only, ids only."""
+
+    __tablename__ = "audit_subjects"
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    submission_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +41,11 @@ def record(
     before: Any = None,
     after: Any = None,
     reason: str | None = None,
+    subjects: Collection[int] = (),
 ) -> AuditRow:
+    """``subjects``: the submissions whose personal data the act showed (a page, an unmasking,
+    an export, a dossier), indexed beside the entry so that "who saw this person's data" is
+    answered by key (audit_subjects)."""
     repo.lock_chain(session, tenant_id)
     last = repo.head(session, tenant_id)
     seq, prev = (1, GENESIS) if last is None else (last[0] + 1, last[1])
@@ -74,6 +78,7 @@ def record(
         hash=row_hash(prev, entry),
     )
     repo.insert(session, row)
+    repo.add_subjects(session, tenant_id, seq, subjects)
     return row
 
 

@@ -4,8 +4,11 @@ campaign, and the queue's filters. No FastAPI here; the page's session commits.
 
 Personal data: the ID number is never exported. The phone is masked to its last 3 digits unless
 a chủ tịch or quản trị asks for it in full (the workflow's ``unmask`` rule); then the audit log,
-in the same transaction, names the file and how many people's phones it holds. A trade secret
-seen outside its own unit shows its name, effect and awards only, as on its page.
+in the same transaction, names the file and how many people's phones it holds. Every export,
+masked or not, is audited with its rows as the entry's subjects (audit_subjects): the file
+shows the people's names, birth years and workplaces, so it answers "who saw this person's
+data". A trade secret seen outside its own unit shows its name, effect and awards only, as on
+its page (and nobody in it is counted as seen).
 
 Hostile text: a cell that begins with = + - @ (or a tab or carriage return) is a formula to
 Excel and LibreOffice, in CSV as in XLSX once the cell is edited; it gets a leading apostrophe.
@@ -17,6 +20,7 @@ import csv
 import datetime as dt
 import io
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -38,6 +42,7 @@ from services.review.workflow.access import DECIDERS, record_act, require_role
 from shared.contracts.submissions import FIELD_LABELS, GROUP_LABELS, STATUS_LABELS
 from shared.errors import NotFound
 from shared.pii import PHONE, PiiCipher, mask
+from shared.text import nfc
 from shared.timeutil import local
 
 Format = Literal["xlsx", "csv"]
@@ -48,7 +53,12 @@ MEDIA_TYPES: dict[str, str] = {
 TITLE = "BẢNG TỔNG HỢP TÓM TẮT SÁNG KIẾN"
 HIDDEN = "(bí mật kinh doanh)"  # a trade secret outside its own unit
 UNREADABLE = "(không đọc được)"
+DELETED = "(đã xoá)"  # personal data deleted at the end of its retention (services/review/retention)
 AUDIT_ACTION = "xuat_so_dien_thoai"
+# Every export shows its people's names, birth years and workplaces: a masked one is audited
+# too, with the rows as its subjects (who saw whose data), under an id of its own, since two
+# files of the same unit in the same minute share a name.
+MASKED_ACTION = "xuat_du_lieu"
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,9 @@ class Sheet:
     rows: list[list[Any]]
 
 
-def _phone(cipher: PiiCipher, blob: bytes, *, full: bool) -> str:
+def _phone(cipher: PiiCipher, blob: bytes | None, *, full: bool) -> str:
+    if blob is None:  # deleted by the retention job
+        return DELETED
     try:
         clear = cipher.open(blob, kind=PHONE)
     except (ValueError, KeyError, InvalidTag):  # a retired key or a damaged value: say so, never guess
@@ -122,7 +134,7 @@ def _row(n: int, r: Any, officer: Officer, cipher: PiiCipher, full: bool) -> tup
     phone = _phone(cipher, r.phone_enc, full=full)
     cells = [
         n,
-        r.full_name,
+        r.full_name or DELETED,
         r.birth_year,
         r.position or "",
         r.workplace or "",
@@ -139,7 +151,7 @@ def _row(n: int, r: Any, officer: Officer, cipher: PiiCipher, full: bool) -> tup
         status,
         sent,
     ]
-    return cells, full and phone != UNREADABLE
+    return cells, full and phone not in (UNREADABLE, DELETED)
 
 
 def _scope(session: Session, officer: Officer, filters: QueueFilters) -> tuple[frozenset[int], int]:
@@ -200,29 +212,30 @@ def export(
     unit_code, unit_name = (unit.code, unit.name) if unit else ("", "")
     rows: list[list[Any]] = []
     people: set[bytes] = set()
+    shown: list[int] = []
     for n, r in enumerate(repo.export_rows(session, officer.tenant_id, q), start=1):
         cells, in_full = _row(n, r, officer, cipher, full_phone)
         rows.append(cells)
-        if in_full:
+        if in_full and r.id_number_hash is not None:
             people.add(bytes(r.id_number_hash))
+        if cells[1] != HIDDEN:  # a trade secret seen from above shows nobody
+            shown.append(r.id)
     name = f"sang-kien-{_slug(unit_code)}-{local(at):%Y%m%d-%H%M}.{fmt}"
     sheet = Sheet(unit_name, campaign_name, at, full_phone, rows)
     body = xlsx(sheet) if fmt == "xlsx" else csv_bytes(sheet)
+    after = {"file": name, "unit_id": unit_id, "campaign": filters.campaign or None, "rows": len(rows)}
     if full_phone:
+        after.update(people=len(people), fields=["phone"])
+        record_act(session, officer, action=AUDIT_ACTION, entity="export", entity_id=name, after=after, subjects=shown)
+    elif shown:
         record_act(
             session,
             officer,
-            action=AUDIT_ACTION,
+            action=MASKED_ACTION,
             entity="export",
-            entity_id=name,
-            after={
-                "file": name,
-                "unit_id": unit_id,
-                "campaign": filters.campaign or None,
-                "rows": len(rows),
-                "people": len(people),
-                "fields": ["phone"],
-            },
+            entity_id=secrets.token_hex(8),
+            after=after,
+            subjects=shown,
         )
     return ExportFile(name, MEDIA_TYPES[fmt], body, len(rows), len(people))
 
@@ -240,7 +253,10 @@ def _subtitle(sheet: Sheet) -> str:
 
 
 def _cell_value(v: Any) -> Any:
-    return neutralise(v) if isinstance(v, str) else v
+    # The stored text as the forms keep it (shared/text.py), for rows written before that or by
+    # SQL: openpyxl refuses a control character in a cell (the whole file would be a 500), and a
+    # bidirectional override would turn the cells after it around. Then formulas neutralised.
+    return neutralise(nfc(v)) if isinstance(v, str) else v
 
 
 def xlsx(sheet: Sheet) -> bytes:

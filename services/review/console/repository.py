@@ -115,6 +115,7 @@ def export_rows(session: Session, tenant_id: int, q: QueueQuery) -> Sequence[Any
     and the workflow's trade-secret mark (its own unit alone sees such a row in full)."""
     stmt = (
         select(
+            Submission.id,
             Submission.tracking_code,
             Submission.full_name,
             Submission.birth_year,

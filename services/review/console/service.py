@@ -27,6 +27,7 @@ from services.review.console import selection_repository as sel_repo
 from services.review.console.history import HistoryEntry, history
 from services.review.console.text import NEAR_DUPLICATE, signature
 from services.review.models import UNIT_KIND_LABELS, Campaign, Submission, Unit
+from services.review.workflow.access import record_act
 from shared.contracts.submissions import (
     FIELD_LABELS,
     GROUP_LABELS,
@@ -47,6 +48,8 @@ NOT_FOUND = "Không tìm thấy sáng kiến"
 UNIT_NOT_FOUND = "Không tìm thấy đơn vị"
 CAMPAIGN_NOT_FOUND = "Không tìm thấy chương trình"
 ROUND_NOT_FOUND = "Không tìm thấy đợt xét chọn"
+DELETED = "(đã xoá khi hết thời hạn lưu trữ)"
+PAGE_VIEW = "xem_trang_sang_kien"  # audited with the submission as its subject (who saw whom)
 
 
 @dataclass(frozen=True)
@@ -298,7 +301,9 @@ def submission_in_reach(session: Session, officer: Officer, raw_code: str) -> Su
     return sub
 
 
-def _masked(cipher: PiiCipher, blob: bytes, kind: str) -> str:
+def _masked(cipher: PiiCipher, blob: bytes | None, kind: str) -> str:
+    if blob is None:
+        return DELETED
     try:
         return mask(cipher.open(blob, kind=kind))
     except (ValueError, KeyError, InvalidTag):  # a retired key or a damaged value: say so, never guess
@@ -328,11 +333,13 @@ def detail(session: Session, officer: Officer, raw_code: str, cipher: PiiCipher)
     case = sel_repo.case_of(session, officer.tenant_id, sub.id)
     if case is not None and case.trade_secret and officer.unit_id != case.own_unit_id:
         return _masked_detail(sub, campaign, unit, history(session, sub))
+    # The page shows the author's name, birth year, workplace and masked numbers: a sighting.
+    record_act(session, officer, action=PAGE_VIEW, entity="submission_page", entity_id=sub.id, subjects=[sub.id])
     return Detail(
         tracking_code=sub.tracking_code,
         status=sub.status,
         status_label=STATUS_LABELS.get(sub.status, sub.status),
-        full_name=sub.full_name,
+        full_name=sub.full_name or DELETED,
         id_number_masked=_masked(cipher, sub.id_number_enc, ID_NUMBER),
         phone_masked=_masked(cipher, sub.phone_enc, PHONE),
         birth_year=sub.birth_year,

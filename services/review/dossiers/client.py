@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote
 
 from services.review.accounts.principal import Officer
 from shared.contracts.dossier import REPORTING_AUDIENCE, Dossier, DossierJobOut, DossierJobsIn, DossierJobsOut
@@ -35,3 +36,8 @@ class ReportingClient:
         params = {"campaign": campaign, "round": round_code}
         r = self.http.call(acting(officer), "GET", "/api/v1/dossiers", params=params)
         return DossierJobsOut.model_validate_json(r.content).jobs
+
+    def job(self, officer: Officer, job_id: str) -> DossierJobOut:
+        """One job of the officer's tenant, with fresh download links (404 for another's)."""
+        r = self.http.call(acting(officer), "GET", f"/api/v1/dossiers/{quote(job_id, safe='')}")
+        return DossierJobOut.model_validate_json(r.content)

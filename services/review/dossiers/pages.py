@@ -1,8 +1,9 @@
 """The console's dossiers (“Hồ sơ xét chọn”): the “Tải hồ sơ (PDF/DOCX)” button of the Đề cử
 page asks reporting for the unit's dossier of the round (a province may ask for every unit's at
 once), and /console/ho-so shows the round's dossiers with their progress and, once rendered,
-the download links (presigned by reporting, short-lived). The page reloads itself while a
-dossier is being made."""
+the download links. A link is review's own (/console/ho-so/<job>/pdf|docx): it writes who
+downloaded whose data to the audit log, then sends the browser on to reporting's presigned,
+short-lived link. The page reloads itself while a dossier is being made."""
 
 from __future__ import annotations
 
@@ -55,6 +56,17 @@ def ask_form(
         return _problem(request, officer, exc, back=f"/console/de-cu?{urlencode({'chuong_trinh': chuong_trinh})}")
     query = {"chuong_trinh": chuong_trinh, "dot": dot, **({} if dossiers else {"tb": "trong"})}
     return RedirectResponse(f"{PATH}?{urlencode(query)}", 303)
+
+
+@router.get("/ho-so/{job_id}/{fmt}")
+def download(request: Request, officer: PageOfficer, session: PageSession, job_id: str, fmt: str) -> Response:
+    """The page's download links come here: the audit record first, then the browser goes on
+    to the object (a fresh presigned link)."""
+    try:
+        url = service.download_link(session, officer, _client(request).job(officer, job_id[:64]), fmt)
+    except DomainError as exc:
+        return _problem(request, officer, exc, back=PATH)
+    return RedirectResponse(url, 303)
 
 
 @router.get("/ho-so")

@@ -50,3 +50,11 @@ def chair_name(session: Session, tenant_id: int, unit_id: int) -> str | None:
         .order_by(OfficerAccount.id)
         .limit(1)
     )
+
+
+def submission_ids_by_code(session: Session, tenant_id: int, codes: Collection[str]) -> list[int]:
+    """The tenant's submissions a dossier names by tracking code (another tenant's: none)."""
+    if not codes:
+        return []
+    stmt = select(Submission.id).where(Submission.tenant_id == tenant_id, Submission.tracking_code.in_(list(codes)))
+    return sorted(session.scalars(stmt))

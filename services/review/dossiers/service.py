@@ -10,13 +10,15 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from services.review.accounts.principal import Officer
+from services.review.accounts.service import unit_names_in_reach
 from services.review.dossiers import repository as repo
 from services.review.models import Campaign, Submission, Unit, UnitKind
 from services.review.workflow import repository as wf_repo
-from services.review.workflow.access import EVERYONE, require_role, visible_unit
+from services.review.workflow.access import EVERYONE, record_act, require_role, visible_unit
 from services.review.workflow.appraisal import round_for
 from services.review.workflow.models import Case, Round
-from shared.contracts.dossier import MAX_DOSSIERS_PER_REQUEST, Dossier, DossierRow
+from shared.contracts.dossier import MAX_DOSSIERS_PER_REQUEST, Dossier, DossierJobOut, DossierRow
+from shared.errors import Conflict, NotFound
 from shared.pii import PHONE, PiiCipher, mask
 from shared.timeutil import local, now
 
@@ -72,7 +74,7 @@ def _row(sub: Submission, case: Case | None, cipher: PiiCipher) -> DossierRow:
         birth_year=sub.birth_year,
         position=sub.position,
         workplace=sub.workplace,
-        phone_masked=mask(cipher.open(sub.phone_enc, kind=PHONE)),
+        phone_masked=None if sub.phone_enc is None else mask(cipher.open(sub.phone_enc, kind=PHONE)),
         title=sub.title,
         applied_from=None if secret else sub.applied_from,
         summary=None if secret else sub.description,
@@ -143,3 +145,31 @@ def dossiers_of_round(
     )
     units = wf_repo.units_by_ids(session, officer.tenant_id, ids[:MAX_DOSSIERS_PER_REQUEST])
     return [_dossier(session, officer, cipher, rnd, campaign_code, campaign_name, units[i]) for i in sorted(units)]
+
+
+# --- downloads -----------------------------------------------------------------------------
+
+DOWNLOAD_ACTION = "tai_ho_so"
+FORMATS = ("pdf", "docx")
+
+
+def download_link(session: Session, officer: Officer, job: DossierJobOut, fmt: str) -> str:
+    """Where the officer's browser fetches the dossier (reporting's presigned link), once the
+    audit log says who downloaded whose data: the job's initiatives are the entry's subjects.
+    A job of a unit outside the officer's reach is not found, as on the page that lists it."""
+    require_role(officer, EVERYONE)
+    if fmt not in FORMATS or job.unit_code not in unit_names_in_reach(session, officer):
+        raise NotFound("Không tìm thấy hồ sơ")
+    url = job.pdf_url if fmt == "pdf" else job.docx_url
+    if url is None:
+        raise Conflict("Hồ sơ chưa được tạo xong, vui lòng chờ trong giây lát")
+    record_act(
+        session,
+        officer,
+        action=DOWNLOAD_ACTION,
+        entity="dossier",
+        entity_id=job.id,
+        after={"format": fmt, "unit": job.unit_code, "round": job.round_code, "rows": job.rows},
+        subjects=repo.submission_ids_by_code(session, officer.tenant_id, job.tracking_codes),
+    )
+    return url

@@ -5,6 +5,8 @@ gets 403; an act the unit holding the initiative must do, asked of another unit,
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy.orm import Session
 
 from services.review.accounts.models import ROLE_LABELS, Role
@@ -96,8 +98,10 @@ def record_act(
     before: object = None,
     after: object = None,
     reason: str | None = None,
+    subjects: Collection[int] = (),
 ) -> None:
-    """An officer's act into their tenant's audit log (the officer's session is scoped to it)."""
+    """An officer's act into their tenant's audit log (the officer's session is scoped to it);
+    ``subjects``: the submissions whose personal data it showed (audit.record)."""
     audit.record(
         session,
         officer.tenant_id,
@@ -108,4 +112,5 @@ def record_act(
         before=before,
         after=after,
         reason=reason,
+        subjects=subjects,
     )

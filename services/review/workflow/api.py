@@ -48,14 +48,18 @@ from services.review.workflow.schemas import (
     ValidityOut,
 )
 from services.review.workflow.tokens import Claims
+from shared.apierrors import error_responses
 from shared.contracts.submissions import normalize_tracking_code, tenant_id_of
 from shared.db import tenant_session
 from shared.errors import DomainError, NotFound
 from shared.pii import PiiCipher
 from shared.timeutil import format_vn
 
-router = APIRouter(prefix="/api/v1/workflow", tags=["xét chọn"])
-public = APIRouter(tags=["xác nhận áp dụng"])
+# Officers signed in (401), with the CSRF token and the role (403), on what their units hold
+# (404 for anything else), in a state that allows it (409).
+router = APIRouter(prefix="/api/v1/workflow", tags=["xét chọn"], responses=error_responses(401, 403, 404, 409))
+# No one signed in: the link or the code is the only key (404), used once (409), expiring (410).
+public = APIRouter(tags=["xác nhận áp dụng"], responses=error_responses(404, 409, 410))
 
 Code = Annotated[str, Path(max_length=24, description="mã theo dõi")]
 Campaign = Annotated[str, Path(max_length=64)]
@@ -261,7 +265,20 @@ def audit_verify(officer: CurrentOfficer, session: OfficerSession) -> AuditVerif
     return AuditVerifyOut(ok=v.ok, rows=v.rows, first_bad_seq=v.first_bad_seq, problem=v.problem)
 
 
-@router.get("/audit/export", summary="Xuất nhật ký (JSON lines hoặc CSV)")
+@router.get(
+    "/audit/export",
+    summary="Xuất nhật ký (JSON lines hoặc CSV)",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Nhật ký, mỗi dòng một bản ghi (JSON lines) hoặc bảng CSV",
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
 def audit_export(
     request: Request, officer: CurrentOfficer, format: Literal["jsonl", "csv"] = "jsonl"
 ) -> StreamingResponse:

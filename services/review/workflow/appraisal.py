@@ -29,6 +29,7 @@ from services.review.workflow.schemas import (
 from services.review.workflow.service import change_status, round_of
 from shared.contracts.submissions import SubmissionStatus
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.text import multiline
 from shared.timeutil import now
 
 S = SubmissionStatus
@@ -59,6 +60,7 @@ def score(
     them until the round closes)."""
     sub, case = case_for(session, officer, code, APPRAISERS, holder=True, lock=True)
     rnd = _open_round(session, sub, round_code)
+    comment = multiline(comment or "") or None
     rubric = {c.code: c for c in repo.criteria(session, sub.tenant_id, sub.campaign_id)}
     if not scores:
         raise InvalidInput("Cần chấm ít nhất một tiêu chí", field="scores")

@@ -26,6 +26,7 @@ from services.review.workflow.appraisal import round_for
 from services.review.workflow.models import Round
 from services.review.workflow.quotas import level_of, max_of, rules_for
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.text import one_line
 
 RUBRIC_TOTAL = Decimal(100)
 MAX_QUOTA = 10_000
@@ -184,7 +185,7 @@ def set_rubric(session: Session, officer: Officer, campaign_code: str, edits: Ma
     new: dict[str, tuple[str, Decimal]] = {}
     for c in criteria:
         e = edits[c.code]
-        name = " ".join(e.name.split())
+        name = one_line(e.name)  # as every form keeps what is typed (shared/text.py)
         if not name or len(name) > 200:
             raise InvalidInput(f"Tên tiêu chí thứ {c.ordinal} không được để trống, tối đa 200 ký tự", field="name")
         new[c.code] = (name, parse_weight(e.raw_weight, name))

@@ -17,6 +17,7 @@ from services.review.workflow.models import Confirmation
 from services.review.workflow.schemas import ConfirmationLinkOut, ConfirmationOut, ConfirmIn
 from services.review.workflow.tokens import BadToken, Claims, issue, read
 from shared.errors import Conflict, DomainError, InvalidInput, NotFound
+from shared.text import one_line
 from shared.timeutil import now
 
 
@@ -101,7 +102,7 @@ def view(session: Session, claims: Claims, *, at: dt.datetime | None = None) -> 
 def confirm(session: Session, claims: Claims, body: ConfirmIn, *, at: dt.datetime | None = None) -> ConfirmationOut:
     """One use: the UPDATE takes the row only while unconsumed and unexpired."""
     at = at or now()
-    name, title = body.name.strip(), body.title.strip()
+    name, title = one_line(body.name), one_line(body.title)  # typed by anyone holding the link
     if not name:
         raise InvalidInput("Cần nhập họ và tên người xác nhận", field="name")
     if not title:

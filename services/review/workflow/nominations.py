@@ -30,6 +30,7 @@ from services.review.workflow.service import change_status, check_validity, due_
 from services.review.workflow.validity import Failure
 from shared.contracts.submissions import STATUS_LABELS, SubmissionStatus
 from shared.errors import Conflict, InvalidInput, NotFound
+from shared.text import multiline, one_line
 from shared.timeutil import now
 
 S = SubmissionStatus
@@ -145,7 +146,7 @@ def commend(
         raise Conflict("Đơn vị đã biểu dương sáng kiến này trong đợt")
     unit = repo.unit(session, sub.tenant_id, case.holder_unit_id)
     assert unit is not None
-    award = (title or "").strip() or f"Được {unit.name} biểu dương ({rnd.name})"
+    award = one_line(title or "") or f"Được {unit.name} biểu dương ({rnd.name})"
     repo.add(
         session,
         Commendation(
@@ -226,7 +227,7 @@ def national_decide(
     require_role(officer, DECIDERS)
     if decision not in ("bieu_duong", "khong_chon"):
         raise InvalidInput("Quyết định phải là bieu_duong hoặc khong_chon", field="decision")
-    note = (note or "").strip() or None
+    note = multiline(note or "") or None
     if decision == "khong_chon" and note is None:
         raise InvalidInput("Cần ghi rõ lý do không chọn", field="note")
     row = repo.national_row(session, source_tenant_id, source_submission_id, lock=True)

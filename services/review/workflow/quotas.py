@@ -23,6 +23,7 @@ from services.review.workflow.appraisal import round_for
 from services.review.workflow.models import Level, QuotaRule, QuotaUsage, Round
 from services.review.workflow.schemas import QuotaReportOut, QuotaRowOut
 from shared.errors import Conflict, Forbidden, InvalidInput
+from shared.text import multiline
 
 
 def _applicable(rules: Sequence[QuotaRule], level: str, chain: set[int]) -> list[QuotaRule]:
@@ -96,7 +97,8 @@ def override_quota(
 ) -> QuotaRowOut:
     if officer.role != Role.quan_tri:
         raise Forbidden("Chỉ quản trị mới được cho phép vượt số lượng")
-    if not reason.strip():
+    reason = multiline(reason)
+    if not reason:
         raise InvalidInput("Cần ghi rõ lý do cho phép vượt số lượng", field="reason")
     if extra < 1:
         raise InvalidInput("Số lượng cho phép thêm phải từ 1 trở lên", field="extra")
@@ -116,7 +118,7 @@ def override_quota(
         entity_id=f"{rnd.id}:{unit.id}",
         before={"extra": before},
         after={"extra": after, "round": rnd.code, "unit": unit.code},
-        reason=reason.strip(),
+        reason=reason,
     )
     return _quota_row(unit, level, rules, repo.usage(session, officer.tenant_id, rnd.id, [unit.id]).get(unit.id))
 

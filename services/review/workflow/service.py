@@ -17,6 +17,7 @@ from services.review.workflow.access import (
     EVERYONE,
     actor,
     find_case,
+    record_act,
     require_role,
     sees_unit,
 )
@@ -27,6 +28,7 @@ from services.review.workflow.validity import Facts, Failure, failures, parse_ap
 from shared.contracts.submissions import STATUS_LABELS, SubmissionStatus
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.pii import PiiCipher
+from shared.text import multiline, one_line
 from shared.timeutil import now
 
 S = SubmissionStatus
@@ -103,7 +105,18 @@ def case_out(session: Session, officer: Officer, sub: Submission, case: Case) ->
 
 def get_case(session: Session, officer: Officer, code: str) -> CaseOut:
     sub, case = find_case(session, officer, code)
-    return case_out(session, officer, sub, case)
+    out = case_out(session, officer, sub, case)
+    if not out.masked:  # the author's name, birth year and workplace: audited as the console's page is
+        record_act(
+            session,
+            officer,
+            action="xem_trang_sang_kien",
+            entity="submission_page",
+            entity_id=sub.id,
+            after={"via": "api"},
+            subjects=[sub.id],
+        )
+    return out
 
 
 def list_cases(session: Session, officer: Officer, *, limit: int = 200) -> list[CaseOut]:
@@ -258,7 +271,9 @@ def _file(
 ) -> ComplaintOut:
     if kind not in COMPLAINT_KIND_LABELS:
         raise InvalidInput("Loại khiếu nại không hợp lệ", field="kind")
-    if not body.strip():
+    # What people type, as everywhere (shared/text.py): a NUL cannot even be stored.
+    body, filer_name = multiline(body), one_line(filer_name)
+    if not body:
         raise InvalidInput("Nội dung khiếu nại không được để trống", field="body")
     c = Complaint(
         tenant_id=sub.tenant_id,
@@ -266,7 +281,7 @@ def _file(
         kind=kind,
         filer_name=filer_name,
         filer_officer_id=filer_id,
-        body=body.strip(),
+        body=body,
         filed_at=at,
     )
     repo.add(session, c)
@@ -294,9 +309,10 @@ def resolve_complaint(
     require_role(officer, DECIDERS)
     if c.resolved_at is not None:
         raise Conflict("Khiếu nại này đã được giải quyết")
-    if not reason.strip():
+    reason = multiline(reason)
+    if not reason:
         raise InvalidInput("Cần ghi rõ lý do, kết quả giải quyết", field="reason")
-    c.resolved_at, c.resolved_by, c.resolution = at or now(), officer.id, reason.strip()
+    c.resolved_at, c.resolved_by, c.resolution = at or now(), officer.id, reason
     session.flush()
     who = actor(officer)
     audit.record(
@@ -342,6 +358,8 @@ def unmask(session: Session, officer: Officer, code: str, cipher: PiiCipher) -> 
         raise NotFound("Không tìm thấy sáng kiến", field="tracking_code")
     if not sees_unit(session, officer, case.own_unit_id) and officer.unit_id != case.holder_unit_id:
         raise NotFound("Không tìm thấy sáng kiến", field="tracking_code")
+    if sub.id_number_enc is None or sub.phone_enc is None:
+        raise Conflict("Dữ liệu cá nhân của sáng kiến này đã được xoá khi hết thời hạn lưu trữ")
     out = PersonalDataOut(
         tracking_code=sub.tracking_code,
         full_name=sub.full_name,
@@ -356,5 +374,6 @@ def unmask(session: Session, officer: Officer, code: str, cipher: PiiCipher) -> 
         entity="submission",
         entity_id=sub.id,
         after={"fields": ["id_number", "phone"]},
+        subjects=[sub.id],
     )
     return out

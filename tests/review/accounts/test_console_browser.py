@@ -46,7 +46,17 @@ def test_sign_in_and_out(
         expect(page.locator("h1")).to_have_text(f"Xin chào Cán bộ {officer.username}")
         expect(page.locator(".who-meta")).to_have_text("Quản trị · Liên đoàn Lao động thành phố Thanh Hóa")
         expect(page.locator("nav.sections a")).to_have_text(
-            ["Hàng đợi sáng kiến", "Tiến độ", "Đề cử", "Cấu hình", "Cán bộ", "Thư nhắc hạn", "Đơn vị"]
+            [
+                "Hàng đợi sáng kiến",
+                "Tiến độ",
+                "Đề cử",
+                "Cấu hình",
+                "Cán bộ",
+                "Thư nhắc hạn",
+                "Đơn vị",
+                "Ai đã xem dữ liệu",
+                "Lưu trữ dữ liệu",
+            ]
         )
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the page is {overflow}px wider than the screen"
