@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shared import apidocs, outage
 from shared.apierrors import error_responses
 from shared.bodylimit import BodyLimit
-from shared.errors import DomainError
+from shared.errors import DomainError, ValidationFailed
 from shared.health import Check, run_checks
 from shared.pii import mask_text
 
@@ -159,12 +159,15 @@ def _http_error(exc: StarletteHTTPException) -> Response:
     if exc.status_code == 400:
         # FastAPI's and Starlette's "error parsing the body" (bytes that are not UTF-8, a broken
         # multipart form): a body that cannot be read, refused like any other invalid field.
-        errors = [{"field": "body", "message": UNREADABLE_BODY}]
-        return JSONResponse(
-            {"code": "du_lieu_khong_hop_le", "message": "Dữ liệu không hợp lệ", "errors": errors}, status_code=422
-        )
+        return _invalid_fields([{"field": "body", "message": UNREADABLE_BODY}])
     code, message = HTTP_MESSAGES.get(exc.status_code, ("yeu_cau_khong_hop_le", "Yêu cầu không hợp lệ"))
     return JSONResponse({"code": code, "message": message}, status_code=exc.status_code, headers=exc.headers)
+
+
+def _invalid_fields(errors: list[dict[str, str]]) -> JSONResponse:
+    """422 with each wrong field and its Vietnamese message: the body ValidationFailed renders."""
+    exc = ValidationFailed(errors)
+    return JSONResponse(exc.to_dict(), status_code=exc.status_code)
 
 
 REFUSED_VALUE = "Giá trị chứa ký tự hoặc dữ liệu không lưu được (ví dụ ký tự NUL)"
@@ -176,9 +179,7 @@ def _data_error(request: Request) -> JSONResponse:
     named; otherwise the body is."""
     params = [*request.path_params.items(), *request.query_params.multi_items()]
     fields = sorted({k for k, v in params if isinstance(v, str) and "\x00" in v}) or ["body"]
-    errors = [{"field": f, "message": REFUSED_VALUE} for f in fields]
-    body = {"code": "du_lieu_khong_hop_le", "message": "Dữ liệu không hợp lệ", "errors": errors}
-    return JSONResponse(body, status_code=422)
+    return _invalid_fields([{"field": f, "message": REFUSED_VALUE} for f in fields])
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
@@ -233,14 +234,7 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(
-            {
-                "code": "du_lieu_khong_hop_le",
-                "message": "Dữ liệu không hợp lệ",
-                "errors": _validation_errors(exc),
-            },
-            status_code=422,
-        )
+        return _invalid_fields(_validation_errors(exc))
 
     # PostgreSQL or Redis away: 503 with Retry-After, never a 500 with a stack trace.
     outage.install(app)

@@ -81,6 +81,17 @@ _OUTCOME = {
 
 _RATE_KEYS = frozenset(("rate_ip", "rate_phone", "rate_id"))
 
+
+def ip_counter(client_ip: str, slot: int) -> str:
+    """The per-address counter of a window, as the accept script counts it and OverLimit remembers it."""
+    return f"rl:ip:{client_ip}:{slot}"
+
+
+def person_counter(prefix: str, digest_hex: str, slot: int) -> str:
+    """The per-phone (``ph``) or per-ID-number (``id``) counter: the keyed hash, never the number."""
+    return f"rl:{prefix}:{digest_hex[:32]}:{slot}"
+
+
 # uuid4 as ``uuid.uuid4().hex`` spells it, from the same 16 random bytes, without the UUID object.
 _UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
 _UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
@@ -232,7 +243,7 @@ class IntakeService:
         # A key Redis has refused in this window (nothing to look up in normal times).
         known = bool(self.over_limit) and not (idempotency_key or "").strip()
         slot = int(at.timestamp()) // self.settings.rate_window_seconds
-        if known and (kind := self.over_limit.kind(f"rl:ip:{client_ip}:{slot}")):
+        if known and (kind := self.over_limit.kind(ip_counter(client_ip, slot))):
             raise self._too_many(kind, at)
         try:
             body: Any = orjson.loads(raw)
@@ -269,7 +280,7 @@ class IntakeService:
                 digest = self.cipher.digest(normalize(value), kind=kind).hex()
             except InvalidPersonalData:
                 continue
-            refused = self.over_limit.kind(f"rl:{prefix}:{digest[:32]}:{slot}")
+            refused = self.over_limit.kind(person_counter(prefix, digest, slot))
             if refused:
                 return refused
         return None
@@ -327,9 +338,9 @@ class IntakeService:
             "c", campaign.code,
             "ti", clean.title[:160],
         )  # fmt: skip
-        ip_key = f"rl:ip:{client_ip}:{slot}"
-        phone_key = f"rl:ph:{phone_digest[:32]}:{slot}"
-        id_key = f"rl:id:{id_sealed.digest.hex()[:32]}:{slot}"  # the keyed hash, never the number
+        ip_key = ip_counter(client_ip, slot)
+        phone_key = person_counter("ph", phone_digest, slot)
+        id_key = person_counter("id", id_sealed.digest.hex(), slot)
         for _attempt in range(5):
             code = new_tracking_code(tenant_id)
             fields["submission_id"] = new_submission_id()

@@ -79,6 +79,7 @@ from tests.support.faults import (
     pending,
     publish_directory,
     stream_name,
+    worker_env,
 )
 from tests.support.processes import ROOT, Children, IngesterProcesses, PrivateRedis, kill9, tail, wait_for
 
@@ -374,16 +375,7 @@ def test_reporting_workers_killed_during_500_renders_render_each_once(
     queue = f"reporting-storm-{secrets.token_hex(4)}"
     settings = settings_of(reporting_env, task_queue=queue)
     sessions = make_sessionmaker(app_engine)
-    env = {
-        **os.environ,
-        **reporting_env,
-        "TASK_QUEUE": queue,
-        # A killed worker's tasks come back after five seconds; a render of these takes 0.2 s.
-        "TASK_VISIBILITY_TIMEOUT": "5",
-        "TASK_RESTORE_INTERVAL": "1",
-        "PYTHONUNBUFFERED": "1",
-        "LOG_LEVEL": "INFO",
-    }
+    env = worker_env(reporting_env, queue)  # a killed worker's tasks back after 5 s; a render takes 0.2 s
     argv = [sys.executable, "-m", "shared.cli", "worker", "reporting", "--concurrency", "2"]
     crew = Crew(children, argv, env, tmp_path, "reporting")
     for slot in (0, 1):
@@ -546,17 +538,7 @@ def test_notify_workers_killed_during_10000_reminders_send_each_once(
         ids = planner.plan(s, owed, dt.datetime(2021, 4, 15, 8, tzinfo=VN_TZ), notify_policy(settings))
     assert len(ids) == REMINDERS
     planned = time.monotonic() - t0
-    env = {
-        **os.environ,
-        **base_env,
-        "SMTP_PORT": str(port),
-        "TASK_QUEUE": queue,
-        # A killed worker's batches come back after five seconds; a batch of 50 takes a fraction.
-        "TASK_VISIBILITY_TIMEOUT": "5",
-        "TASK_RESTORE_INTERVAL": "1",
-        "PYTHONUNBUFFERED": "1",
-        "LOG_LEVEL": "INFO",
-    }
+    env = worker_env(base_env, queue, SMTP_PORT=str(port))  # a batch of 50 takes a fraction of the 5 s
     argv = [sys.executable, "-m", "shared.cli", "worker", "notify", "--concurrency", "2"]
     crew = Crew(children, argv, env, tmp_path, "notify")
     for slot in (0, 1):

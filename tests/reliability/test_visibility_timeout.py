@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import re
 import secrets
 import subprocess
@@ -69,6 +68,7 @@ from tests.support.faults import (
     post,
     publish_directory,
     stream_name,
+    worker_env,
 )
 from tests.support.processes import ROOT, Children, IngesterProcesses, PrivateRedis, tail, wait_for
 from tests.support.stack import Server
@@ -113,15 +113,7 @@ def test_a_render_past_the_visibility_timeout_is_not_run_twice_at_once(
     queue = f"reporting-vt-{secrets.token_hex(4)}"
     settings = settings_of(reporting_env, task_queue=queue)
     sessions = make_sessionmaker(app_engine)
-    env = {
-        **os.environ,
-        **reporting_env,
-        "TASK_QUEUE": queue,
-        "TASK_VISIBILITY_TIMEOUT": "5",
-        "TASK_RESTORE_INTERVAL": "1",
-        "PYTHONUNBUFFERED": "1",
-        "LOG_LEVEL": "INFO",
-    }
+    env = worker_env(reporting_env, queue)
     logs = [tmp_path / "reporting-a.log", tmp_path / "reporting-b.log"]
     procs = [_worker(children, "reporting", env, log) for log in logs]
     wait_for("both workers ready", lambda: all(_ready(p, log) for p, log in zip(procs, logs, strict=True)), timeout=90)
@@ -219,16 +211,7 @@ def test_a_batch_past_the_visibility_timeout_sends_each_reminder_once(
     with tenant_session(ledger, THANH_HOA) as s:
         ids = planner.plan(s, owed, dt.datetime(2021, 4, 15, 8, tzinfo=VN_TZ), notify_policy(settings))
     assert len(ids) == BATCH
-    env = {
-        **os.environ,
-        **base_env,
-        "SMTP_PORT": str(port),
-        "TASK_QUEUE": queue,
-        "TASK_VISIBILITY_TIMEOUT": "5",
-        "TASK_RESTORE_INTERVAL": "1",
-        "PYTHONUNBUFFERED": "1",
-        "LOG_LEVEL": "INFO",
-    }
+    env = worker_env(base_env, queue, SMTP_PORT=str(port))
     logs = [tmp_path / "notify-a.log", tmp_path / "notify-b.log"]
     procs = [_worker(children, "notify", env, log) for log in logs]
     wait_for("both workers ready", lambda: all(_ready(p, log) for p, log in zip(procs, logs, strict=True)), timeout=90)

@@ -40,20 +40,16 @@ import uvicorn
 from sqlalchemy.engine import Engine
 
 from devstack.embedded import free_port
-from services.review.accounts import repository as accounts_repo
-from services.review.accounts.models import OfficerAccount, Role
-from services.review.accounts.passwords import hash_password
-from services.review.accounts.principal import login_name
+from services.review.accounts.models import Role
 from shared.contracts.dossier import REPORTING_AUDIENCE, DossierJobsIn
 from shared.contracts.obligations import REVIEW_AUDIENCE, SYSTEM_ROLE
 from shared.contracts.reminders import NOTIFY_AUDIENCE
-from shared.db import make_sessionmaker, tenant_session
 from shared.servicetoken import derive_key, issue
 from tests.reporting.conftest import dossier
+from tests.review.accounts.conftest import PASSWORD, Made, add_officer, csrf_of
 from tests.support.processes import ROOT, Children, tail, wait_for
 
 THANH_HOA = 38
-PASSWORD = "mat-khau-kiem-thu-bao-mat"
 COOKIE = "__Host-sangkien_phien"  # the console's cookie as production sets it (Secure)
 TEN_MB = 10_000_000
 MIB = 1024 * 1024
@@ -183,62 +179,16 @@ def stack(
 # --- officers and a browser that keeps the console's Secure cookie over plain http -----------------------
 
 
-@dataclass(frozen=True)
-class Officer:
-    tenant_id: int
-    id: int
-    unit_id: int
-    username: str
-    login: str
-
-
 def create_officer(
     engine: Engine,
     *,
     tenant_id: int = THANH_HOA,
-    tenant_code: str = "thanh-hoa",
     unit_code: str | None = None,
     role: Role = Role.quan_tri,
     password_hash: str | None = None,
-) -> Officer:
-    """Committed, with a fresh name (the app reads it in its own transactions); at the
-    tenant's top unit unless ``unit_code`` names another."""
-    username = f"bm-{secrets.token_hex(4)}"
-    with tenant_session(make_sessionmaker(engine), tenant_id) as s:
-        unit = accounts_repo.unit_by_code(s, tenant_id, "2021", unit_code or tenant_code)
-        assert unit is not None
-        a = accounts_repo.add_officer(
-            s,
-            OfficerAccount(
-                tenant_id=tenant_id,
-                unit_id=unit.id,
-                username=username,
-                full_name=f"Cán bộ {username}",
-                role=role.value,
-                password_hash=password_hash or _hash(),
-                is_active=True,
-                is_demo=False,
-            ),
-        )
-        return Officer(tenant_id, a.id, unit.id, username, login_name(username, tenant_code))
-
-
-_HASH: list[str] = []
-
-
-def _hash() -> str:
-    if not _HASH:
-        _HASH.append(hash_password(PASSWORD))  # Argon2 is slow by design: once per process
-    return _HASH[0]
-
-
-CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_of(html: str) -> str:
-    m = CSRF_RE.search(html)
-    assert m, "no CSRF token on the page"
-    return m.group(1)
+) -> Made:
+    """The accounts tests' factory (committed, a fresh name, PASSWORD), named ``bm-…`` here."""
+    return add_officer(engine, tenant_id, unit_code, role, password_hash=password_hash, prefix="bm")
 
 
 class Browser:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+import os
 import threading
 import uuid
 from collections import Counter
@@ -277,6 +278,21 @@ def private_postgres(children: Children) -> Iterator[PrivatePostgres]:
 
 
 # --- setting up ---------------------------------------------------------------------------------------
+
+
+def worker_env(service_env: dict[str, str], queue: str, **over: str) -> dict[str, str]:
+    """A Celery worker's environment for the fault tests: its own queue, and a killed worker's
+    tasks back after five seconds (the least the settings allow), swept every second."""
+    return {
+        **os.environ,
+        **service_env,
+        "TASK_QUEUE": queue,
+        "TASK_VISIBILITY_TIMEOUT": "5",
+        "TASK_RESTORE_INTERVAL": "1",
+        "PYTHONUNBUFFERED": "1",
+        "LOG_LEVEL": "INFO",
+        **over,
+    }
 
 
 def ingester_env(base_env: dict[str, str], stream: str, **over: str) -> dict[str, str]:

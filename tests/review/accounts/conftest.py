@@ -56,38 +56,41 @@ class Made:
 MakeOfficer = Callable[..., Made]
 
 
+def add_officer(
+    engine: Engine,
+    tenant_id: int = THANH_HOA,
+    unit_code: str | None = None,
+    role: Role = Role.quan_tri,
+    *,
+    password_hash: str | None = None,
+    active: bool = True,
+    prefix: str = "cb",
+) -> Made:
+    """An officer committed with a fresh name, at the tenant's top unit unless ``unit_code``
+    names another, signing in with PASSWORD unless ``password_hash`` says otherwise."""
+    username = f"{prefix}-{secrets.token_hex(4)}"
+    with tenant_session(make_sessionmaker(engine), tenant_id) as s:
+        unit = repo.unit_by_code(s, tenant_id, "2021", unit_code or CODES[tenant_id])
+        assert unit is not None
+        a = repo.add_officer(
+            s,
+            OfficerAccount(
+                tenant_id=tenant_id,
+                unit_id=unit.id,
+                username=username,
+                full_name=f"Cán bộ {username}",
+                role=role.value,
+                password_hash=password_hash or _password_hash(),
+                is_active=active,
+                is_demo=False,
+            ),
+        )
+        return Made(tenant_id, a.id, unit.id, username, role)
+
+
 @pytest.fixture
 def make_officer(app_engine: Engine, loaded_trees: CommonSettings) -> MakeOfficer:
-    factory = make_sessionmaker(app_engine)
-
-    def make(
-        tenant_id: int = THANH_HOA,
-        unit_code: str | None = None,
-        role: Role = Role.quan_tri,
-        *,
-        password_hash: str | None = None,
-        active: bool = True,
-    ) -> Made:
-        username = f"cb-{secrets.token_hex(4)}"
-        with tenant_session(factory, tenant_id) as s:
-            unit = repo.unit_by_code(s, tenant_id, "2021", unit_code or CODES[tenant_id])
-            assert unit is not None
-            a = repo.add_officer(
-                s,
-                OfficerAccount(
-                    tenant_id=tenant_id,
-                    unit_id=unit.id,
-                    username=username,
-                    full_name=f"Cán bộ {username}",
-                    role=role.value,
-                    password_hash=password_hash or _password_hash(),
-                    is_active=active,
-                    is_demo=False,
-                ),
-            )
-            return Made(tenant_id, a.id, unit.id, username, role)
-
-    return make
+    return functools.partial(add_officer, app_engine)
 
 
 @pytest.fixture
